@@ -1,0 +1,6 @@
+export * from "./Capabilities.ts"
+export * from "./Duration.ts"
+export * from "./Events.ts"
+export * from "./Revision.ts"
+export * from "./Strategy.ts"
+export * from "./Verdict.ts"
