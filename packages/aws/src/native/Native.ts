@@ -1,0 +1,117 @@
+/**
+ * What compiling a strategy to a native AWS mechanism gives back: the settings the
+ * mechanism runs server-side, or a refusal that says why it cannot express the strategy
+ * and what to do instead. A strategy is never approximated: either the mechanism does
+ * exactly what the steps say, or it is refused.
+ */
+import { Data, Effect } from "effect"
+
+/**
+ * The AWS mechanisms a strategy can be compiled to.
+ *
+ * @example
+ * import type { NativeBackend } from "@slipway/aws"
+ * const backend: NativeBackend = "ecs"
+ */
+export type NativeBackend = "ecs" | "codedeploy-lambda" | "instance-refresh"
+
+/**
+ * The strategy compiled: `settings` are what the mechanism is given; `notes` say how each step maps.
+ *
+ * @example
+ * import { compileEcs } from "@slipway/aws"
+ * const result = compileEcs(strategy, options)
+ * if (result._tag === "Compiled") console.log(result.settings.deploymentConfiguration, result.notes)
+ */
+export interface Compiled<S> {
+  readonly _tag: "Compiled"
+  readonly backend: NativeBackend
+  readonly settings: S
+  /** One line per mapping decision (for `explain` and previews), e.g. `steps[1] 5m bake → canaryBakeTimeInMinutes "5"`. */
+  readonly notes: ReadonlyArray<string>
+}
+
+/**
+ * The strategy cannot be expressed by the mechanism.
+ *
+ * @example
+ * import { compileInstanceRefresh } from "@slipway/aws"
+ * const result = compileInstanceRefresh(strategy)
+ * if (result._tag === "Refused") console.error(`${result.reason}. Instead: ${result.alternative}`)
+ */
+export interface Refused {
+  readonly _tag: "Refused"
+  readonly backend: NativeBackend
+  /** Why, naming the step and the mechanism's limit. */
+  readonly reason: string
+  /** What to do instead (change a field, pass an option, or run it driven). */
+  readonly alternative: string
+  /** The step or field at fault, e.g. `steps[2]`, when there is one. */
+  readonly path?: string
+}
+
+/**
+ * The outcome of compiling a strategy for a native mechanism.
+ *
+ * @example
+ * import type { Compilation, EcsNativeSettings } from "@slipway/aws"
+ * const show = (c: Compilation<EcsNativeSettings>) => (c._tag === "Compiled" ? c.notes.join("\n") : c.reason)
+ */
+export type Compilation<S> = Compiled<S> | Refused
+
+/**
+ * A strategy that a native mechanism cannot run, as a tagged error for effect programs.
+ *
+ * @example
+ * import { NativeUnsupported } from "@slipway/aws"
+ * new NativeUnsupported({
+ *   backend: "ecs",
+ *   reason: "ECS CANARY shifts traffic once: canaryPercent then 100%. This strategy has 4 weights (10, 25, 50, 100)",
+ *   alternative: "run it driven (ALB weighted target groups): strategy mode 'driven'",
+ * }).message
+ */
+export class NativeUnsupported extends Data.TaggedError("NativeUnsupported")<{
+  readonly backend: NativeBackend
+  readonly reason: string
+  readonly alternative: string
+  readonly path?: string
+}> {
+  override get message(): string {
+    return `${this.backend} cannot run this strategy natively: ${this.reason}. Instead: ${this.alternative}`
+  }
+}
+
+/**
+ * The compiled settings, or a `NativeUnsupported` failure carrying the refusal.
+ *
+ * @example
+ * import { compileEcs, compiledOrFail } from "@slipway/aws"
+ * import { Effect } from "effect"
+ * const settings = compiledOrFail(compileEcs(strategy, options)) // Effect<EcsNativeSettings, NativeUnsupported>
+ */
+export const compiledOrFail = <S>(compilation: Compilation<S>): Effect.Effect<S, NativeUnsupported> =>
+  compilation._tag === "Compiled"
+    ? Effect.succeed(compilation.settings)
+    : Effect.fail(
+        new NativeUnsupported({
+          backend: compilation.backend,
+          reason: compilation.reason,
+          alternative: compilation.alternative,
+          ...(compilation.path === undefined ? {} : { path: compilation.path }),
+        }),
+      )
+
+/**
+ * The driven alternative for each backend: what runs the same strategy with Slipway moving
+ * the traffic itself.
+ *
+ * @example
+ * import { drivenAlternative } from "@slipway/aws"
+ * drivenAlternative.ecs // "run it driven (ALB weighted target groups): strategy mode 'driven'"
+ */
+export const drivenAlternative: Readonly<Record<NativeBackend, string>> = {
+  ecs: "run it driven (ALB weighted target groups): strategy mode 'driven'",
+  "codedeploy-lambda": "run it driven (Lambda alias routing weights): strategy mode 'driven'",
+  "instance-refresh":
+    "run it driven (two Auto Scaling groups behind ALB weighted target groups): strategy mode 'driven'",
+}
