@@ -163,6 +163,33 @@ const semanticIssues = (s: Strategy): Array<StrategyIssue> => {
 
 const decodeStrategy = Schema.decodeUnknownResult(Strategy)
 
+const STEP_TAGS = ["SetWeight", "Pause", "Gate", "Scale"] as const
+
+// A union mismatch reads "Expected { _tag: SetWeight … } | …"; say which tag was wrong instead.
+const stepShapeMessage = (step: unknown): string | undefined => {
+  const expected = `expected one of ${STEP_TAGS.join(", ")}`
+  if (step === null || typeof step !== "object" || Array.isArray(step)) {
+    return `a step must be an object with a \`_tag\`; ${expected}`
+  }
+  const tag = (step as { readonly _tag?: unknown })._tag
+  if (tag === undefined) return `a step needs a \`_tag\`; ${expected}`
+  if (typeof tag !== "string" || !(STEP_TAGS as ReadonlyArray<string>).includes(tag)) {
+    return `unknown step type ${JSON.stringify(tag)}; ${expected}`
+  }
+  return undefined
+}
+
+const clarifyStepIssues = (input: unknown, issues: Array<StrategyIssue>): Array<StrategyIssue> => {
+  const steps = (input as { readonly steps?: unknown } | null)?.steps
+  if (!Array.isArray(steps)) return issues
+  return issues.map((issue) => {
+    const match = /^steps\[(\d+)\]$/.exec(issue.path)
+    if (match === null) return issue
+    const message = stepShapeMessage(steps[Number(match[1])])
+    return message === undefined ? issue : { path: issue.path, message }
+  })
+}
+
 /**
  * Checks a strategy, structurally and step against step, and returns every issue found
  * (an empty array means it is valid).
@@ -174,7 +201,7 @@ const decodeStrategy = Schema.decodeUnknownResult(Strategy)
  */
 export const strategyIssues = (input: unknown): ReadonlyArray<StrategyIssue> => {
   const decoded = decodeStrategy(input, { errors: "all", onExcessProperty: "error" })
-  if (Result.isFailure(decoded)) return schemaIssues(decoded.failure.message)
+  if (Result.isFailure(decoded)) return clarifyStepIssues(input, schemaIssues(decoded.failure.message))
   return semanticIssues(decoded.success)
 }
 
