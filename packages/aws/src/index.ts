@@ -31,3 +31,4 @@ export type { HttpsArgs, ObserveArgs, RolloutArgs, ServiceDomain, ServiceNetwork
 // ---------------------------------------------------------------- strategies on AWS: native compilers, driven runtime layers
 export * from "./native/index.ts"
 export * from "./runtime/index.ts"
+export * from "./rollout/index.ts"

@@ -15,10 +15,18 @@ import { randomUUID } from "node:crypto"
 import { userInfo } from "node:os"
 import type { S3Client } from "@aws-sdk/client-s3"
 import { decodeRolloutRecord, isFinished, type JournalShape, type RolloutControl } from "@slipway/core"
-import { Clock, Data, Duration, Effect, Option, Schedule, Schema } from "effect"
+import { Clock, Data, type Duration, Effect, Option, Schedule, Schema } from "effect"
 import type { AwsCallError, AwsCallPolicy } from "../runtime/AwsCall.ts"
 import { appNameProblem, journalKeys } from "./JournalKeys.ts"
-import { deleteObject, getObject, type PreconditionLost, putObject, type S3Place, s3Url } from "./S3Objects.ts"
+import {
+  deleteObject,
+  getObject,
+  type PreconditionLost,
+  putObject,
+  type S3Place,
+  s3ClientFor,
+  s3Url,
+} from "./S3Objects.ts"
 
 /**
  * What an operator can ask of a running rollout.
@@ -87,10 +95,9 @@ export class ControlRequestFailed extends Data.TaggedError("ControlRequestFailed
  *
  * @example
  * import type { RequestControlOptions } from "@slipway/aws"
- * const options: RequestControlOptions = { client, bucket: "web-prod-slipway-journal", app: "web", command: "abort", reason: "p99 looks wrong" }
+ * const options: RequestControlOptions = { bucket: "web-prod-slipway-journal", region: "eu-west-1", app: "web", command: "abort", reason: "p99 looks wrong" }
  */
 export interface RequestControlOptions {
-  readonly client: S3Client
   readonly bucket: string
   readonly prefix?: string
   readonly app: string
@@ -99,6 +106,12 @@ export interface RequestControlOptions {
   readonly reason?: string
   /** Who asks (default: this machine's user name). */
   readonly by?: string
+  /** Needed unless `client` is given (default: the SDK's own resolution, e.g. `AWS_REGION`). */
+  readonly region?: string
+  /** A named AWS profile. */
+  readonly profile?: string
+  /** An S3 client to use instead of making one (tests pass a stub). */
+  readonly client?: S3Client
   readonly call?: AwsCallPolicy
 }
 
@@ -129,11 +142,10 @@ const parseRequests = (text: string): ReadonlyArray<ControlRequest> | undefined 
  *
  * @example
  * import { requestControl } from "@slipway/aws"
- * import { S3Client } from "@aws-sdk/client-s3"
  * import { Effect } from "effect"
  * const promote = requestControl({
- *   client: new S3Client({ region: "eu-west-1", maxAttempts: 1 }),
  *   bucket: "web-prod-slipway-journal",
+ *   region: "eu-west-1",
  *   app: "web",
  *   command: "promote",
  * }).pipe(Effect.tap((r) => Effect.log(`asked ${r.rolloutId} to ${r.command}`)))
@@ -144,13 +156,17 @@ export const requestControl = (
   Effect.gen(function* () {
     const { app } = options
     const place: S3Place = {
-      client: options.client,
+      client: s3ClientFor(options),
       bucket: options.bucket,
       ...(options.call === undefined ? {} : { call: options.call }),
     }
     const problem = appNameProblem(app)
     if (problem !== undefined) {
-      return yield* new ControlRequestFailed({ app, path: s3Url(place, options.prefix ?? ""), message: problem })
+      return yield* new ControlRequestFailed({
+        app,
+        path: s3Url(place, options.prefix ?? ""),
+        message: problem,
+      })
     }
     const keys = journalKeys(options.prefix, app)
     const failed = (key: string) => (e: AwsCallError | PreconditionLost) =>

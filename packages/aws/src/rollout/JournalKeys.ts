@@ -5,6 +5,7 @@
  *   <prefix><app>/history/<inverted>-<id>.json  finished rollouts, newest first
  *   <prefix><app>/lock.json                     the lease held while a rollout runs
  *   <prefix><app>/control.json                  operator requests for the running rollout
+ *   <prefix><app>/target.json                   where the app runs (backend, region), for the CLI
  *
  * History keys start with `9999999999999 - startedAt` (13 digits): S3 lists keys in
  * lexicographic order, so the newest rollouts come first and one ListObjectsV2 call with
@@ -36,6 +37,7 @@ export const journalKeys = (prefix: string | undefined, app: string) => {
     current: `${folder}current.json`,
     lock: `${folder}lock.json`,
     control: `${folder}control.json`,
+    target: `${folder}target.json`,
     historyPrefix: `${folder}history/`,
     history: (startedAt: number, rolloutId: string) =>
       `${folder}history/${String(Math.max(0, LATEST - startedAt)).padStart(13, "0")}-${rolloutId.replace(/[^A-Za-z0-9._-]/g, "_")}.json`,

@@ -148,11 +148,14 @@ const make = (config: S3JournalConfig): S3JournalShape => {
     const problem = appNameProblem(app)
     return problem === undefined
       ? Effect.succeed(journalKeys(config.prefix, app))
-      : Effect.fail(new JournalError({ app, operation, path: s3Url(place, config.prefix ?? ""), message: problem }))
+      : Effect.fail(
+          new JournalError({ app, operation, path: s3Url(place, config.prefix ?? ""), message: problem }),
+        )
   }
 
   const failure =
-    (app: string, operation: JournalError["operation"], key: string) => (e: AwsCallError | PreconditionLost) =>
+    (app: string, operation: JournalError["operation"], key: string) =>
+    (e: AwsCallError | PreconditionLost) =>
       new JournalError({
         app,
         operation,
@@ -300,7 +303,9 @@ const make = (config: S3JournalConfig): S3JournalShape => {
         })
       }
       const text = `${JSON.stringify(record, null, 2)}\n`
-      yield* putObject(place, keys.current, text).pipe(Effect.mapError(failure(record.app, "save", keys.current)))
+      yield* putObject(place, keys.current, text).pipe(
+        Effect.mapError(failure(record.app, "save", keys.current)),
+      )
       if (isFinished(record)) {
         const key = keys.history(record.startedAt, record.rolloutId)
         yield* putObject(place, key, text).pipe(Effect.mapError(failure(record.app, "save", key)))

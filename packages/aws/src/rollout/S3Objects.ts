@@ -10,7 +10,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from "@aws-sdk/client-s3"
 import { Data, Effect, Option } from "effect"
 import { type AwsCallError, type AwsCallPolicy, callAws } from "../runtime/AwsCall.ts"
@@ -21,6 +21,24 @@ export interface S3Place {
   readonly bucket: string
   readonly call?: AwsCallPolicy
 }
+
+/**
+ * The given client, or a new one for the region and profile (`maxAttempts: 1`: `callAws`
+ * is the retry policy). Without a region the SDK resolves one (`AWS_REGION`, the profile).
+ */
+export const s3ClientFor = (options: {
+  readonly client?: S3Client | undefined
+  readonly region?: string | undefined
+  readonly profile?: string | undefined
+}): S3Client =>
+  options.client ??
+  new S3Client({
+    maxAttempts: 1,
+    // A bucket in another region answers 301; follow it rather than fail.
+    followRegionRedirects: true,
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+  })
 
 /** An object's text and the ETag that names this version of it. */
 export interface StoredObject {
@@ -104,8 +122,9 @@ export const putObject = (
     place.call,
   ).pipe(
     Effect.map((out) => out.ETag ?? ""),
+    // `IfMatch` on a key that is gone answers 404: the version we meant is gone too.
     Effect.catchIf(
-      (e) => condition !== undefined && isConditionLost(e),
+      (e) => condition !== undefined && (isConditionLost(e) || isMissing(e)),
       () => Effect.fail(new PreconditionLost({ key })),
     ),
   )
