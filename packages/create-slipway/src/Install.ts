@@ -32,7 +32,7 @@ const shellQuote = (s: string): string => (/^[\w./@:+-]+$/.test(s) ? s : `'${s.r
 export const nextSteps = (pm: PackageManager, dir: string, installed: boolean): ReadonlyArray<string> => [
   ...(dir === "." ? [] : [`cd ${shellQuote(dir)}`]),
   ...(installed ? [] : [`${pm} install`]),
-  `${pm} test`.padEnd(22) + "  # mock-based tests and stack policy checks; no AWS account needed",
-  "pulumi stack init dev".padEnd(22) + "  # takes region and strategy from Pulumi.dev.yaml",
-  "pulumi up".padEnd(22) + "  # builds, provisions and rolls out with the strategy",
+  `${`${pm} test`.padEnd(22)}  # mock-based tests and stack policy checks; no AWS account needed`,
+  `${"pulumi stack init dev".padEnd(22)}  # takes region and strategy from Pulumi.dev.yaml`,
+  `${"pulumi up".padEnd(22)}  # builds, provisions and rolls out with the strategy`,
 ]

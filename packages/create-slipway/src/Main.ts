@@ -185,7 +185,9 @@ export const main = async (
       overwrite: plan.overwrite,
       slipwayVersion: `^${version()}`,
     })
-    const shown = relative(process.cwd(), plan.targetDir) || "."
+    // Relative when below here (what a user types next), absolute otherwise.
+    const rel = relative(process.cwd(), plan.targetDir)
+    const shown = rel === "" ? "." : rel.startsWith("..") ? plan.targetDir : rel
     console.log(
       `Created ${plan.template} project "${plan.name}" in ${shown} (${files.length} files, strategy ${plan.strategy}).`,
     )
@@ -211,7 +213,7 @@ export const main = async (
     // A write that failed after the checks passed (disk full, a file locked, permissions
     // changed meanwhile): say which path and why instead of a stack trace.
     if (isErrno(e)) {
-      console.error(`create-slipway: could not write the project: ${e.code} ${e.path ?? ""} (${e.message})`)
+      console.error(`create-slipway: could not write the project: ${e.message}`)
       return 1
     }
     throw e

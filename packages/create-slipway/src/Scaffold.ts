@@ -14,7 +14,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs"
-import { dirname, join, relative, resolve, sep } from "node:path"
+import { basename, dirname, join, relative, resolve, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { InvalidOption, type StrategyName, type Template } from "./Options.ts"
 
@@ -64,7 +64,11 @@ export class TargetNotEmpty extends InvalidOption {
  */
 export const templatesDir = (): string => {
   const here = dirname(fileURLToPath(import.meta.url))
-  for (const candidate of [join(here, "..", "templates"), join(here, "..", "..", "..", "templates")]) {
+  const packaged = join(here, "..", "templates")
+  const repository = join(here, "..", "..", "..", "templates")
+  // From source, the package's own templates/ is only ever a half-made `prepack` copy.
+  const order = basename(here) === "src" ? [repository, packaged] : [packaged, repository]
+  for (const candidate of order) {
     if (existsSync(join(candidate, "fargate", "package.json"))) return candidate
   }
   throw new Error(`templates not found next to ${here}; the create-slipway package is incomplete`)
@@ -108,7 +112,7 @@ export const checkTarget = (targetDir: string, overwrite: boolean): void => {
 
 // Never copied: installs and build output (the repository's templates are workspace
 // members, so they have them), and repository-only files at the template's top level.
-const SKIP_ANYWHERE = new Set(["node_modules", ".turbo", "dist"])
+const SKIP_ANYWHERE = new Set(["node_modules", ".turbo", "dist", ".slipway"])
 const SKIP_TOP = new Set(["bin", "turbo.json", "Pulumi.dev.yaml", "tsconfig.tsbuildinfo"])
 const TEXT =
   /\.(ts|mts|cts|js|mjs|cjs|json|ya?ml|md|txt|toml|html)$|(^|\/)(Dockerfile|_gitignore|\.dockerignore)$/
