@@ -40,7 +40,7 @@ export {
   servingRevision,
 } from "./RolloutRecord.ts"
 export { gateReferenceIssues, type RolloutSpec, rolloutIssues, validateRollout } from "./RolloutValidation.ts"
-export * from "./Strategy.ts"
-export * from "./Verdict.ts"
 /** Renderers of the event stream: terminal progress, JSON lines, the HTML report, summaries. */
 export * from "./render/index.ts"
+export * from "./Strategy.ts"
+export * from "./Verdict.ts"
