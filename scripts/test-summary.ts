@@ -19,4 +19,6 @@ const r = JSON.parse(readFileSync(file, "utf8")) as {
 }
 // A file that fails to load has no tests to count but is a failure all the same.
 const failed = r.numFailedTests + (r.numFailedTests === 0 ? r.numFailedTestSuites : 0)
-console.log(`tests: ${r.numPassedTests} passed, ${failed} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
+console.log(
+  `tests: ${r.numPassedTests} passed, ${failed} failed, ${r.numPendingTests + r.numTodoTests} skipped`,
+)

@@ -74,6 +74,7 @@ const truncateVisible = (text: string, max: number, color: boolean): string => {
   if (visibleWidth(text) <= max) return text
   let out = ""
   let width = 0
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape codes are what this splits on
   for (const token of text.split(/(\u001b\[[0-9;]*m)/)) {
     if (token.startsWith(ESC)) {
       out += token
