@@ -40,10 +40,12 @@ const refusalOf = <S>(c: Compilation<S>) => {
   return c
 }
 
-const ECS_DRIVEN = "run it driven (ALB weighted target groups): strategy mode 'driven'"
-const LAMBDA_DRIVEN = "run it driven (Lambda alias routing weights): strategy mode 'driven'"
+const ECS_DRIVEN =
+  'run it driven: set rollout: { mode: "driven" } on the FargateService (Slipway shifts ALB weighted target groups itself)'
+const LAMBDA_DRIVEN =
+  'run it driven: set rollout: { mode: "driven" } on the LambdaService (Slipway shifts the live alias\'s routing weights itself)'
 const ASG_DRIVEN =
-  "run it driven (two Auto Scaling groups behind ALB weighted target groups): strategy mode 'driven'"
+  'run it driven: set rollout: { mode: "driven" } on the Ec2Service (two Auto Scaling groups behind ALB weighted target groups)'
 
 const ecs: EcsNativeOptions = {
   roleArn: "arn:aws:iam::123456789012:role/ecs-infrastructure",

@@ -17,6 +17,7 @@
  *   (the resource's own, then its parents', then the stack's) — the mock monitor skips them;
  * - errors: a duplicate URN, a failed registration or an unmocked invoke fails the run.
  */
+import { inspect } from "node:util"
 import * as pulumi from "@pulumi/pulumi"
 import {
   defaultCallResult,
@@ -204,6 +205,22 @@ const rootCause = (error: unknown): unknown => {
   const unwrapped = new Error(inner, { cause: error })
   unwrapped.stack = error.stack
   return unwrapped
+}
+
+/**
+ * What a failure says, whatever was thrown. Errors that crossed a thread (ts-node's
+ * loader) arrive as plain objects, some without a prototype, on which `String()` itself
+ * throws ("Cannot convert object to primitive value"): their `message`, or else their
+ * contents, are shown instead.
+ */
+const failureText = (failure: unknown): string => {
+  if (failure instanceof Error) return failure.message
+  if (typeof failure === "object" && failure !== null) {
+    const message = (failure as { readonly message?: unknown }).message
+    if (typeof message === "string" && message !== "") return message
+    return inspect(failure, { depth: 4, breakLength: Number.POSITIVE_INFINITY })
+  }
+  return String(failure)
 }
 
 // The runtime's secret wrapper as it appears in mock inputs.
@@ -476,11 +493,7 @@ export const runPulumiProgram = async <T>(
   const all = [...harnessErrors, ...errors]
   if (all.length > 0) {
     const first = rootCause(all[0])
-    throw new PulumiProgramError(
-      `the program failed: ${first instanceof Error ? first.message : String(first)}`,
-      snapshot(),
-      first,
-    )
+    throw new PulumiProgramError(`the program failed: ${failureText(first)}`, snapshot(), first)
   }
 
   const resources = snapshot()

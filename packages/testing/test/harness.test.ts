@@ -285,6 +285,35 @@ describe("runPulumiProgram", () => {
       )
       assert.strictEqual(error.message, "the program failed: zone lookup failed")
     })
+
+    it("reports a thrown object with no prototype (as ts-node's loader thread sends errors) by its contents", async () => {
+      // String() of such an object throws "Cannot convert object to primitive value".
+      const bare = Object.assign(Object.create(null) as object, { code: "ERR_UNKNOWN_FILE_EXTENSION" })
+      assert.throws(() => String(bare), /Cannot convert object to primitive value/)
+      const error = await failureOf(
+        runPulumiProgram(() => {
+          throw bare
+        }),
+      )
+      assert.strictEqual(
+        error.message,
+        "the program failed: [Object: null prototype] { code: 'ERR_UNKNOWN_FILE_EXTENSION' }",
+      )
+      assert.strictEqual(error.cause, bare)
+    })
+
+    it("reports a thrown object with no prototype by its message when it has one", async () => {
+      const bare = Object.assign(Object.create(null) as object, {
+        message: 'Unknown file extension ".ts" for /app/index.ts',
+        code: "ERR_UNKNOWN_FILE_EXTENSION",
+      })
+      const error = await failureOf(
+        runPulumiProgram(() => {
+          throw bare
+        }),
+      )
+      assert.strictEqual(error.message, 'the program failed: Unknown file extension ".ts" for /app/index.ts')
+    })
   })
 
   it("resolves a single output with resolve()", async () => {

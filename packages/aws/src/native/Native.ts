@@ -67,7 +67,7 @@ export type Compilation<S> = Compiled<S> | Refused
  * new NativeUnsupported({
  *   backend: "ecs",
  *   reason: "ECS CANARY shifts traffic once: canaryPercent then 100%. This strategy has 4 weights (10, 25, 50, 100)",
- *   alternative: "run it driven (ALB weighted target groups): strategy mode 'driven'",
+ *   alternative: 'run it driven: set rollout: { mode: "driven" } on the FargateService',
  * }).message
  */
 export class NativeUnsupported extends Data.TaggedError("NativeUnsupported")<{
@@ -102,16 +102,19 @@ export const compiledOrFail = <S>(compilation: Compilation<S>): Effect.Effect<S,
       )
 
 /**
- * The driven alternative for each backend: what runs the same strategy with Slipway moving
- * the traffic itself.
+ * The driven alternative for each backend: the service argument that runs the same
+ * strategy with Slipway moving the traffic itself (`pulumi up` drives it, any steps and
+ * gates).
  *
  * @example
  * import { drivenAlternative } from "@slipway/aws"
- * drivenAlternative.ecs // "run it driven (ALB weighted target groups): strategy mode 'driven'"
+ * drivenAlternative.ecs
+ * // 'run it driven: set rollout: { mode: "driven" } on the FargateService (Slipway shifts ALB weighted target groups itself)'
  */
 export const drivenAlternative: Readonly<Record<NativeBackend, string>> = {
-  ecs: "run it driven (ALB weighted target groups): strategy mode 'driven'",
-  "codedeploy-lambda": "run it driven (Lambda alias routing weights): strategy mode 'driven'",
+  ecs: 'run it driven: set rollout: { mode: "driven" } on the FargateService (Slipway shifts ALB weighted target groups itself)',
+  "codedeploy-lambda":
+    'run it driven: set rollout: { mode: "driven" } on the LambdaService (Slipway shifts the live alias\'s routing weights itself)',
   "instance-refresh":
-    "run it driven (two Auto Scaling groups behind ALB weighted target groups): strategy mode 'driven'",
+    'run it driven: set rollout: { mode: "driven" } on the Ec2Service (two Auto Scaling groups behind ALB weighted target groups)',
 }

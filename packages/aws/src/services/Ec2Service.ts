@@ -7,7 +7,7 @@
 
 import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
-import type * as core from "@slipway/core"
+import * as core from "@slipway/core"
 import {
   ArgProblems,
   componentTags,
@@ -18,6 +18,7 @@ import {
 } from "../component.ts"
 import { compileInstanceRefresh, type InstanceRefreshSettings } from "../native/compileInstanceRefresh.ts"
 import { ServiceAlarms } from "../Observe.ts"
+import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
   checkCount,
   checkEnvNames,
@@ -36,6 +37,13 @@ import {
   warnIfTag,
   watchedAlarms,
 } from "./args.ts"
+import {
+  checkRolloutMode,
+  createDrivenRollout,
+  type DrivenServiceRollout,
+  imageArtifact,
+  isDriven,
+} from "./driven.ts"
 import {
   assumeRolePolicy,
   ecrPullStatements,
@@ -149,7 +157,8 @@ export interface Ec2ServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly volumeSize?: pulumi.Input<number>
   /**
-   * Fewest instances (default 2).
+   * Fewest instances (default 2). In driven mode both slot groups have `minSize` 0 and this
+   * is only the default of `desiredCapacity`.
    *
    * @example
    * { minSize: 2 }
@@ -163,7 +172,8 @@ export interface Ec2ServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly maxSize?: pulumi.Input<number>
   /**
-   * Instances to start with (default `minSize`).
+   * Instances to start with (default `minSize`); in driven mode, the instances every
+   * revision runs on once promoted.
    *
    * @example
    * { desiredCapacity: 3 }
@@ -207,7 +217,8 @@ export interface Ec2ServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly logRetentionDays?: pulumi.Input<number>
   /**
-   * Target tracking on average CPU (default on, 60%), or `false` for a fixed size.
+   * Target tracking on average CPU (default on, 60%; off in driven mode, where the rollout
+   * sets each slot's capacity), or `false` for a fixed size.
    *
    * @example
    * { autoScaling: { cpuTarget: 50 } }
@@ -281,6 +292,14 @@ export interface Ec2ServiceArgs extends HttpsArgs, RolloutArgs {
     readonly autoScalingPolicy?: Transform<aws.autoscaling.PolicyArgs>
     readonly loadBalancer?: LoadBalancerArgs["transform"]
   }
+}
+
+// What a revision's artifact is: the archive's checksum when given (a changed archive at
+// the same place is then noticed), the image's digest, or else the place itself.
+const artifactRef = (a: Ec2Artifact): core.ArtifactRef => {
+  if ("image" in a) return imageArtifact(a.image)
+  const uri = "url" in a ? a.url : `s3://${a.s3.bucket}/${a.s3.key}`
+  return { digest: a.sha256 !== undefined ? `sha256:${a.sha256}` : core.sha256(uri), uri }
 }
 
 const validateArtifact = (check: ArgProblems, artifact: Ec2ArtifactArgs | undefined): void => {
@@ -366,8 +385,35 @@ const validate = (name: string, args: Ec2ServiceArgs): void => {
     checkInteger(check, "autoScaling.cpuTarget", args.autoScaling.cpuTarget, 1, 100)
   }
   checkStrategy(check, args.strategy)
-  checkGates(check, args.gates, args.strategy)
-  if (args.strategy !== undefined && args.instanceRefresh !== undefined) {
+  const driven = isDriven(args)
+  if (!driven) checkGates(check, args.gates, args.strategy)
+  checkRolloutMode(check, args, [
+    {
+      arg: "instanceRefresh",
+      given: args.instanceRefresh !== undefined,
+      what: "the Auto Scaling instance refresh",
+    },
+  ])
+  if (driven) {
+    // The rollout sets each slot's capacity; a scaling policy would fight it.
+    if (args.autoScaling !== undefined && args.autoScaling !== false) {
+      check.add(
+        "autoScaling",
+        "is not available in driven mode: the rollout sets each slot's capacity",
+        'drop it (driven services run `desiredCapacity` instances), or use rollout: { mode: "native" }',
+      )
+    }
+    if (known(args.desiredCapacity ?? args.minSize ?? 2) === 0) {
+      check.add(
+        "desiredCapacity",
+        "is 0: a driven rollout needs instances to shift traffic to",
+        "use at least 1 (in driven mode it is the instance count of a revision; both groups' minSize is 0)",
+      )
+    }
+  }
+  if (driven) {
+    // Nothing to compile: `pulumi up` runs the strategy itself.
+  } else if (args.strategy !== undefined && args.instanceRefresh !== undefined) {
     check.add(
       "instanceRefresh",
       "is set together with `strategy`",
@@ -413,6 +459,13 @@ const refreshOptions = <Ref>(
  * weights, a checkpoint delay for its bakes, alarms and auto rollback); a strategy an
  * instance refresh cannot express is refused before anything is created.
  *
+ * With `rollout: { mode: "driven" }`, `pulumi up` runs the strategy itself: two groups,
+ * `<name>-blue` (`desiredCapacity` instances) and `<name>-green` (none), both with
+ * `minSize` 0 and each in its own target group, whose launch template version and capacity
+ * Pulumi then leaves to the rollout (no instance refresh); a `DrivenRollout` that points
+ * the idle group at the new launch template version and moves the listener rule's weights;
+ * and a `RolloutJournalBucket` (unless `rollout.journal` names one).
+ *
  * Type token `slipway:aws:Ec2Service`.
  *
  * @example
@@ -428,9 +481,19 @@ const refreshOptions = <Ref>(
  *   maxSize: 6,
  * })
  * export const url = web.url
+ *
+ * // Driven: the same service, rolled out 10% → 30% → 60% → 100% by `pulumi up`.
+ * const api = new Ec2Service("api", {
+ *   network,
+ *   certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e…",
+ *   artifact: { s3: { bucket: "releases", key: "api/2.0.0.tar.gz" }, sha256: "9f86d0…", command: "./bin/api" },
+ *   strategy: canary({ steps: [10, 30, 60].map((weight) => ({ weight, bake: "10m" })) }),
+ *   rollout: { mode: "driven", gates: { http: [{ url: "/healthz" }] } },
+ * })
  */
 export class Ec2Service extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>
+  /** The Auto Scaling group (in driven mode, the blue slot's). */
   readonly autoScalingGroupName: pulumi.Output<string>
   readonly autoScalingGroupArn: pulumi.Output<string>
   readonly launchTemplateId: pulumi.Output<string>
@@ -456,10 +519,17 @@ export class Ec2Service extends pulumi.ComponentResource {
   readonly native: InstanceRefreshSettings<pulumi.Input<string>> | undefined
   /** How each step of `strategy` maps onto the instance refresh, one line each. */
   readonly nativeNotes: ReadonlyArray<string> = []
+  /** Driven mode: the rollout resource, its journal and the CLI command that watches it. */
+  readonly driven: DrivenServiceRollout | undefined
 
   /** The children, for wiring beyond what the outputs offer. */
   readonly resources: {
+    /** The group (in driven mode, the blue slot). */
     readonly autoScalingGroup: aws.autoscaling.Group
+    /** Driven mode: the green slot's group. */
+    readonly greenAutoScalingGroup: aws.autoscaling.Group | undefined
+    /** Driven mode: the resource that performs rollouts. */
+    readonly rollout: DrivenRollout | undefined
     readonly launchTemplate: aws.ec2.LaunchTemplate
     readonly loadBalancer: LoadBalancer
     readonly blueTargetGroup: aws.lb.TargetGroup
@@ -473,6 +543,7 @@ export class Ec2Service extends pulumi.ComponentResource {
   constructor(name: string, args: Ec2ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     validate(name, args)
     super(TYPE, name, {}, opts)
+    const driven = isDriven(args)
     this.strategy = args.strategy
     this.gates = args.gates ?? []
     if ("image" in args.artifact) warnIfTag(args.artifact.image, "artifact.image", this)
@@ -485,6 +556,10 @@ export class Ec2Service extends pulumi.ComponentResource {
     const minSize = args.minSize ?? 2
     const maxSize = args.maxSize ?? pulumi.output(minSize).apply((m) => Math.max(4, m))
     const desiredCapacity = args.desiredCapacity ?? minSize
+    const maxSizeFor = driven
+      ? // Each slot must be able to hold a whole revision.
+        pulumi.all([maxSize, desiredCapacity]).apply(([max, desired]) => Math.max(max, desired))
+      : maxSize
 
     // ---------------------------------------------------------------- logs and role
     const logGroup = createChild(
@@ -680,7 +755,7 @@ export class Ec2Service extends pulumi.ComponentResource {
 
     // ---------------------------------------------------------------- group
     let native: InstanceRefreshSettings<pulumi.Input<string>> | undefined
-    if (args.strategy !== undefined) {
+    if (args.strategy !== undefined && !driven) {
       const compiled = compileInstanceRefresh<pulumi.Input<string>>(
         args.strategy,
         refreshOptions(args, (a) => a, observed?.alarmNames ?? []),
@@ -705,34 +780,68 @@ export class Ec2Service extends pulumi.ComponentResource {
             },
           }
         : args.instanceRefresh
-    const scaling = args.autoScaling === false ? undefined : (args.autoScaling ?? {})
-    const group = createChild(
-      aws.autoscaling.Group,
-      name,
-      {
-        vpcZoneIdentifiers: pulumi.output(args.network.privateSubnetIds).apply((ids) => [...ids]),
-        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-        minSize,
-        maxSize,
-        desiredCapacity,
-        targetGroupArns: [blue.arn],
-        healthCheckType: "ELB",
-        healthCheckGracePeriod: args.healthCheckGracePeriod ?? 300,
-        ...(instanceRefresh !== undefined ? { instanceRefresh } : {}),
-        enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances"],
-        tags: [
-          { key: "Name", value: name, propagateAtLaunch: true },
-          ...Object.entries(tags ?? {}).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ],
-      },
-      {
-        parent: this,
-        // Register instances only once the target group is behind the listener.
-        dependsOn: [rule],
-        ...(scaling !== undefined ? { ignoreChanges: ["desiredCapacity"] } : {}),
-      },
-      t.autoScalingGroup,
-    )
+    const scaling = driven || args.autoScaling === false ? undefined : (args.autoScaling ?? {})
+    const groupTags = (slot: string | undefined) => [
+      { key: "Name", value: slot === undefined ? name : `${name}-${slot}`, propagateAtLaunch: true },
+      ...Object.entries(tags ?? {}).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      ...(slot === undefined ? [] : [{ key: "slipway:slot", value: slot, propagateAtLaunch: true }]),
+    ]
+    // Driven: one group per slot, each in its own target group. The rollout points a group
+    // at a launch template version and sets its capacity; Pulumi must not undo either.
+    const slotGroup = (
+      slot: "blue" | "green",
+      targetGroup: aws.lb.TargetGroup,
+      capacity: pulumi.Input<number>,
+    ) =>
+      createChild(
+        aws.autoscaling.Group,
+        `${name}-${slot}`,
+        {
+          vpcZoneIdentifiers: pulumi.output(args.network.privateSubnetIds).apply((ids) => [...ids]),
+          launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+          minSize: 0,
+          maxSize: maxSizeFor,
+          desiredCapacity: capacity,
+          targetGroupArns: [targetGroup.arn],
+          healthCheckType: "ELB",
+          healthCheckGracePeriod: args.healthCheckGracePeriod ?? 300,
+          enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances"],
+          tags: groupTags(slot),
+        },
+        {
+          parent: this,
+          dependsOn: [rule],
+          ignoreChanges: ["desiredCapacity", "launchTemplate"],
+        },
+        t.autoScalingGroup,
+      )
+    const greenGroup = driven ? slotGroup("green", green, 0) : undefined
+    const group = driven
+      ? slotGroup("blue", blue, desiredCapacity)
+      : createChild(
+          aws.autoscaling.Group,
+          name,
+          {
+            vpcZoneIdentifiers: pulumi.output(args.network.privateSubnetIds).apply((ids) => [...ids]),
+            launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+            minSize,
+            maxSize,
+            desiredCapacity,
+            targetGroupArns: [blue.arn],
+            healthCheckType: "ELB",
+            healthCheckGracePeriod: args.healthCheckGracePeriod ?? 300,
+            ...(instanceRefresh !== undefined ? { instanceRefresh } : {}),
+            enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances"],
+            tags: groupTags(undefined),
+          },
+          {
+            parent: this,
+            // Register instances only once the target group is behind the listener.
+            dependsOn: [rule],
+            ...(scaling !== undefined ? { ignoreChanges: ["desiredCapacity"] } : {}),
+          },
+          t.autoScalingGroup,
+        )
     if (scaling !== undefined) {
       createChild(
         aws.autoscaling.Policy,
@@ -751,6 +860,71 @@ export class Ec2Service extends pulumi.ComponentResource {
     }
 
     this.url = serviceUrl(loadBalancer, args.route, args.loadBalancer !== undefined)
+
+    // ---------------------------------------------------------------- driven rollout
+    this.driven =
+      driven && args.rollout !== undefined && args.strategy !== undefined && greenGroup !== undefined
+        ? createDrivenRollout({
+            name,
+            parent: this,
+            rollout: args.rollout,
+            strategy: args.strategy,
+            artifact: artifact.apply(artifactRef),
+            // Everything the launch template depends on; the boot script (user data) by digest.
+            config: pulumi
+              .all([
+                artifact,
+                port,
+                pulumi.output(args.environment ?? {}),
+                secrets,
+                args.instanceType,
+                args.imageId,
+                args.volumeSize,
+                userData,
+              ])
+              .apply(([a, p, environment, s, instanceType, imageId, volumeSize, script]) => ({
+                artifact: a,
+                port: p,
+                environment,
+                secrets: s,
+                healthCheckPath: args.healthCheckPath ?? "/healthz",
+                architecture: arch,
+                instanceType,
+                imageId,
+                volumeSize,
+                userData: core.sha256(script),
+              })),
+            release: {
+              kind: "asg",
+              launchTemplateId: launchTemplate.id,
+              launchTemplateVersion: launchTemplate.latestVersion.apply(String),
+            },
+            backend: {
+              kind: "asg",
+              ruleArn: rule.arn,
+              loadBalancerArnSuffix: loadBalancer.arnSuffix,
+              slots: [
+                {
+                  name: "blue",
+                  targetGroupArn: blue.arn,
+                  targetGroupArnSuffix: blue.arnSuffix,
+                  autoScalingGroup: group.name,
+                },
+                {
+                  name: "green",
+                  targetGroupArn: green.arn,
+                  targetGroupArnSuffix: green.arnSuffix,
+                  autoScalingGroup: greenGroup.name,
+                },
+              ],
+            },
+            replicas: desiredCapacity,
+            url: this.url,
+            alarms: watchedAlarms(args.alarmNames, (a) => a, observed?.alarmNames ?? []),
+            dependsOn: [group, greenGroup, rule],
+            tags,
+          })
+        : undefined
     this.autoScalingGroupName = group.name
     this.autoScalingGroupArn = group.arn
     this.launchTemplateId = launchTemplate.id
@@ -768,6 +942,8 @@ export class Ec2Service extends pulumi.ComponentResource {
     this.instanceRoleArn = role.arn
     this.resources = {
       autoScalingGroup: group,
+      greenAutoScalingGroup: greenGroup,
+      rollout: this.driven?.rollout,
       launchTemplate,
       loadBalancer,
       blueTargetGroup: blue,
@@ -791,6 +967,13 @@ export class Ec2Service extends pulumi.ComponentResource {
       loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
       logGroupName: this.logGroupName,
       instanceRoleArn: this.instanceRoleArn,
+      ...(this.driven === undefined
+        ? {}
+        : {
+            rolloutApp: this.driven.app,
+            journalBucket: this.driven.journalBucket,
+            revision: this.driven.revision.apply((r) => r.id),
+          }),
     })
   }
 }

@@ -19,6 +19,7 @@ import {
 import { compileEcs, type EcsNativeOptions, type EcsNativeSettings } from "../native/compileEcs.ts"
 import type { Compilation } from "../native/Native.ts"
 import { ServiceAlarms } from "../Observe.ts"
+import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
   checkCount,
   checkEnvNames,
@@ -36,6 +37,13 @@ import {
   warnIfTag,
   watchedAlarms,
 } from "./args.ts"
+import {
+  checkRolloutMode,
+  createDrivenRollout,
+  type DrivenServiceRollout,
+  imageArtifact,
+  isDriven,
+} from "./driven.ts"
 import { fargateSizeProblem } from "./fargateSizes.ts"
 import {
   assumeRolePolicy,
@@ -187,7 +195,8 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly architecture?: "x86_64" | "arm64"
   /**
-   * Tasks to run (default 2). With auto scaling it is the starting count.
+   * Tasks to run (default 2). With auto scaling it is the starting count; in driven mode,
+   * the tasks every revision runs once promoted.
    *
    * @example
    * { desiredCount: 3 }
@@ -259,7 +268,8 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly route?: ServiceRoute
   /**
-   * Target tracking on CPU and on requests per task (default on), or `false` for a fixed count.
+   * Target tracking on CPU and on requests per task (default on; off in driven mode, where
+   * the rollout sets each slot's task count), or `false` for a fixed count.
    *
    * @example
    * { autoScaling: { min: 2, max: 10 } }
@@ -404,9 +414,44 @@ const validate = (
     checkInteger(check, "autoScaling.requestsPerTarget", a.requestsPerTarget, 1, 1_000_000)
   }
   checkStrategy(check, args.strategy)
-  checkGates(check, args.gates, args.strategy)
+  const driven = isDriven(args)
+  if (!driven) checkGates(check, args.gates, args.strategy)
+  checkRolloutMode(check, args, [
+    {
+      arg: "deploymentConfiguration",
+      given: args.deploymentConfiguration !== undefined,
+      what: "ECS's own deployment settings",
+    },
+    {
+      arg: "lifecycleHook",
+      given: args.lifecycleHook !== undefined,
+      what: "the hook ECS calls during a native deployment",
+    },
+  ])
+  if (driven) {
+    // The rollout sets each slot's task count; a scaler would fight it (and scale the idle slot up).
+    if (args.autoScaling !== undefined && args.autoScaling !== false) {
+      check.add(
+        "autoScaling",
+        "is not available in driven mode: the rollout sets each slot's task count",
+        'drop it (driven services run `desiredCount` tasks), or use rollout: { mode: "native" }',
+      )
+    }
+    if (args.serviceDiscovery !== undefined) {
+      check.add(
+        "serviceDiscovery",
+        "is not available in driven mode: callers resolving Cloud Map names would reach both slots, bypassing the traffic weights",
+        'call the service through its load balancer, or use rollout: { mode: "native" }',
+      )
+    }
+    if (known(args.desiredCount) === 0) {
+      check.add("desiredCount", "is 0: a driven rollout needs tasks to shift traffic to", "use at least 1")
+    }
+  }
   let compiled: Compilation<EcsNativeSettings<string>> | undefined
-  if (args.strategy !== undefined && args.deploymentConfiguration !== undefined) {
+  if (driven) {
+    // Nothing to compile: `pulumi up` runs the strategy itself.
+  } else if (args.strategy !== undefined && args.deploymentConfiguration !== undefined) {
     check.add(
       "deploymentConfiguration",
       "is set together with `strategy`",
@@ -485,6 +530,14 @@ const deploymentArgs = (
  * server-side, shifting the listener rule between blue and green with an infrastructure
  * role. A strategy ECS cannot express is refused before anything is created.
  *
+ * With `rollout: { mode: "driven" }`, `pulumi up` runs the strategy itself (any steps, any
+ * gates in `rollout.gates`): two ECS services, `<name>-blue` (`desiredCount` tasks) and
+ * `<name>-green` (none), each on its own target group, whose task definition and count
+ * Pulumi then leaves to the rollout; a `DrivenRollout` that places each new revision in the
+ * idle slot and moves the listener rule's weights; and a `RolloutJournalBucket` (unless
+ * `rollout.journal` names one) for `slipway status | promote | abort --target aws`. Task
+ * definitions are kept when replaced (`skipDestroy`), so the previous revision can come back.
+ *
  * Type token `slipway:aws:FargateService`.
  *
  * @example
@@ -505,10 +558,21 @@ const deploymentArgs = (
  *   observe: { thresholds: { errorRate: 0.01, latencyP99: "800ms" } },
  * })
  * export const url = web.url
+ *
+ * // Driven: four traffic steps (ECS CANARY shifts once), judged by probes and the 5xx rate.
+ * const api = new FargateService("api", {
+ *   network,
+ *   certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e…",
+ *   image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:9b2e…",
+ *   strategy: canary({ steps: [10, 25, 50, 75].map((weight) => ({ weight, bake: "5m" })) }),
+ *   rollout: { mode: "driven", gates: { http: [{ url: "/healthz" }], errorRate: { max: 0.01, window: "1m", minRequests: 50 } } },
+ * })
+ * export const status = api.driven?.statusCommand
  */
 export class FargateService extends pulumi.ComponentResource {
   /** Where the service answers (`https://<domain>` or the load balancer's address). */
   readonly url: pulumi.Output<string>
+  /** The ECS service (in driven mode, the blue slot's; `resources.greenService` is the other). */
   readonly serviceName: pulumi.Output<string>
   readonly serviceArn: pulumi.Output<string>
   readonly clusterName: pulumi.Output<string>
@@ -541,10 +605,17 @@ export class FargateService extends pulumi.ComponentResource {
   readonly native: EcsNativeSettings<pulumi.Input<string>> | undefined
   /** How each step of `strategy` maps onto ECS, one line each (for previews and `explain`). */
   readonly nativeNotes: ReadonlyArray<string> = []
+  /** Driven mode: the rollout resource, its journal and the CLI command that watches it. */
+  readonly driven: DrivenServiceRollout | undefined
 
   /** The children, for wiring beyond what the outputs offer. */
   readonly resources: {
+    /** The service (in driven mode, the blue slot). */
     readonly service: aws.ecs.Service
+    /** Driven mode: the green slot's service. */
+    readonly greenService: aws.ecs.Service | undefined
+    /** Driven mode: the resource that performs rollouts. */
+    readonly rollout: DrivenRollout | undefined
     readonly taskDefinition: aws.ecs.TaskDefinition
     readonly cluster: aws.ecs.Cluster | undefined
     readonly loadBalancer: LoadBalancer
@@ -562,6 +633,7 @@ export class FargateService extends pulumi.ComponentResource {
   constructor(name: string, args: FargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const precompiled = validate(name, args)
     super(TYPE, name, {}, opts)
+    const driven = isDriven(args)
     this.strategy = args.strategy
     this.gates = args.gates ?? []
     warnIfTag(args.image, "image", this)
@@ -696,6 +768,9 @@ export class FargateService extends pulumi.ComponentResource {
         executionRoleArn: executionRole.arn,
         taskRoleArn: taskRole.arn,
         containerDefinitions,
+        // Driven: a replaced revision keeps running in its slot until the rollout moves
+        // off it, and may be rolled back to; deregistering it would break both.
+        ...(driven ? { skipDestroy: true } : {}),
         tags,
       },
       parent,
@@ -785,7 +860,7 @@ export class FargateService extends pulumi.ComponentResource {
       )
     }
     let native: EcsNativeSettings<pulumi.Input<string>> | undefined
-    if (args.strategy !== undefined) {
+    if (args.strategy !== undefined && !driven) {
       const compiled = compileEcs<pulumi.Input<string>>(
         args.strategy,
         nativeOptions(
@@ -860,52 +935,89 @@ export class FargateService extends pulumi.ComponentResource {
     }
 
     // ---------------------------------------------------------------- service
-    const scaling = args.autoScaling === false ? undefined : (args.autoScaling ?? {})
-    const service = createChild(
-      aws.ecs.Service,
-      name,
-      {
-        cluster: cluster.arn,
-        taskDefinition: taskDefinition.arn,
-        desiredCount,
-        launchType: "FARGATE",
-        platformVersion: "LATEST",
-        networkConfiguration: { subnets: privateSubnets, securityGroups: [appSg.id], assignPublicIp: false },
-        loadBalancers,
-        deploymentController: { type: "ECS" },
-        deploymentCircuitBreaker: native?.deploymentCircuitBreaker ?? { enable: true, rollback: true },
-        ...(native !== undefined
-          ? { deploymentConfiguration: deploymentArgs(native.deploymentConfiguration) }
-          : {}),
-        ...(args.deploymentConfiguration !== undefined
-          ? { deploymentConfiguration: args.deploymentConfiguration }
-          : {}),
-        ...(native?.alarms !== undefined
-          ? { alarms: { ...native.alarms, alarmNames: [...native.alarms.alarmNames] } }
-          : watched.length > 0
-            ? { alarms: { alarmNames: [...watched], enable: true, rollback: true } }
-            : {}),
-        ...(native?.deploymentMinimumHealthyPercent !== undefined
-          ? { deploymentMinimumHealthyPercent: native.deploymentMinimumHealthyPercent }
-          : {}),
-        ...(native?.deploymentMaximumPercent !== undefined
-          ? { deploymentMaximumPercent: native.deploymentMaximumPercent }
-          : {}),
-        healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds ?? 60,
-        ...(registry !== undefined ? { serviceRegistries: { registryArn: registry.arn } } : {}),
-        propagateTags: "SERVICE",
-        enableEcsManagedTags: true,
-        tags,
-      },
-      {
-        parent: this,
-        // The target groups must be attached to the listener before ECS registers tasks.
-        dependsOn: [rule],
-        // The auto scaler owns the task count once the service exists.
-        ...(scaling !== undefined ? { ignoreChanges: ["desiredCount"] } : {}),
-      },
-      t.service,
-    )
+    const scaling = driven || args.autoScaling === false ? undefined : (args.autoScaling ?? {})
+    const networkConfiguration = {
+      subnets: privateSubnets,
+      securityGroups: [appSg.id],
+      assignPublicIp: false,
+    }
+    // Driven: one service per slot, each on its own target group. The rollout points a slot
+    // at a task definition and sets its count; Pulumi must not undo either.
+    const slotService = (
+      slot: "blue" | "green",
+      targetGroup: aws.lb.TargetGroup,
+      count: pulumi.Input<number>,
+    ) =>
+      createChild(
+        aws.ecs.Service,
+        `${name}-${slot}`,
+        {
+          cluster: cluster.arn,
+          taskDefinition: taskDefinition.arn,
+          desiredCount: count,
+          launchType: "FARGATE",
+          platformVersion: "LATEST",
+          networkConfiguration,
+          loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName: CONTAINER, containerPort: port }],
+          deploymentController: { type: "ECS" },
+          // A slot whose tasks cannot start fails the candidate; the rollout, not ECS, rolls back.
+          deploymentCircuitBreaker: { enable: true, rollback: false },
+          healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds ?? 60,
+          propagateTags: "SERVICE",
+          enableEcsManagedTags: true,
+          tags: { ...tags, "slipway:slot": slot },
+        },
+        { parent: this, dependsOn: [rule], ignoreChanges: ["taskDefinition", "desiredCount"] },
+        t.service,
+      )
+    const greenService = driven ? slotService("green", green, 0) : undefined
+    const service = driven
+      ? slotService("blue", blue, desiredCount)
+      : createChild(
+          aws.ecs.Service,
+          name,
+          {
+            cluster: cluster.arn,
+            taskDefinition: taskDefinition.arn,
+            desiredCount,
+            launchType: "FARGATE",
+            platformVersion: "LATEST",
+            networkConfiguration,
+            loadBalancers,
+            deploymentController: { type: "ECS" },
+            deploymentCircuitBreaker: native?.deploymentCircuitBreaker ?? { enable: true, rollback: true },
+            ...(native !== undefined
+              ? { deploymentConfiguration: deploymentArgs(native.deploymentConfiguration) }
+              : {}),
+            ...(args.deploymentConfiguration !== undefined
+              ? { deploymentConfiguration: args.deploymentConfiguration }
+              : {}),
+            ...(native?.alarms !== undefined
+              ? { alarms: { ...native.alarms, alarmNames: [...native.alarms.alarmNames] } }
+              : watched.length > 0
+                ? { alarms: { alarmNames: [...watched], enable: true, rollback: true } }
+                : {}),
+            ...(native?.deploymentMinimumHealthyPercent !== undefined
+              ? { deploymentMinimumHealthyPercent: native.deploymentMinimumHealthyPercent }
+              : {}),
+            ...(native?.deploymentMaximumPercent !== undefined
+              ? { deploymentMaximumPercent: native.deploymentMaximumPercent }
+              : {}),
+            healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds ?? 60,
+            ...(registry !== undefined ? { serviceRegistries: { registryArn: registry.arn } } : {}),
+            propagateTags: "SERVICE",
+            enableEcsManagedTags: true,
+            tags,
+          },
+          {
+            parent: this,
+            // The target groups must be attached to the listener before ECS registers tasks.
+            dependsOn: [rule],
+            // The auto scaler owns the task count once the service exists.
+            ...(scaling !== undefined ? { ignoreChanges: ["desiredCount"] } : {}),
+          },
+          t.service,
+        )
 
     // ---------------------------------------------------------------- auto scaling
     if (scaling !== undefined) {
@@ -966,6 +1078,67 @@ export class FargateService extends pulumi.ComponentResource {
 
     // ---------------------------------------------------------------- outputs
     this.url = serviceUrl(loadBalancer, args.route, args.loadBalancer !== undefined)
+
+    // ---------------------------------------------------------------- driven rollout
+    this.driven =
+      driven && args.rollout !== undefined && args.strategy !== undefined && greenService !== undefined
+        ? createDrivenRollout({
+            name,
+            parent: this,
+            rollout: args.rollout,
+            strategy: args.strategy,
+            artifact: pulumi.output(args.image).apply(imageArtifact),
+            // Everything the task definition's behaviour depends on.
+            config: pulumi
+              .all([
+                args.image,
+                port,
+                pulumi.output(args.cpu ?? 256),
+                pulumi.output(args.memory ?? 512),
+                args.command,
+                pulumi.output(args.environment ?? {}),
+                pulumi.output(args.secrets ?? {}),
+              ])
+              .apply(([image, p, cpu, memory, command, environment, secrets]) => ({
+                image,
+                port: p,
+                cpu,
+                memory,
+                architecture: args.architecture ?? "x86_64",
+                command,
+                environment,
+                secrets,
+                healthCheckPath,
+              })),
+            release: { kind: "ecs", taskDefinitionArn: taskDefinition.arn },
+            backend: {
+              kind: "ecs",
+              cluster: cluster.name,
+              ruleArn: rule.arn,
+              loadBalancerArnSuffix: loadBalancer.arnSuffix,
+              slots: [
+                {
+                  name: "blue",
+                  targetGroupArn: blue.arn,
+                  targetGroupArnSuffix: blue.arnSuffix,
+                  service: service.name,
+                },
+                {
+                  name: "green",
+                  targetGroupArn: green.arn,
+                  targetGroupArnSuffix: green.arnSuffix,
+                  service: greenService.name,
+                },
+              ],
+            },
+            replicas: desiredCount,
+            url: this.url,
+            alarms: watched,
+            dependsOn: [service, greenService, rule],
+            tags,
+          })
+        : undefined
+
     this.serviceName = service.name
     this.serviceArn = service.arn
     this.clusterName = pulumi.output(cluster.name)
@@ -986,6 +1159,8 @@ export class FargateService extends pulumi.ComponentResource {
     this.taskRoleArn = taskRole.arn
     this.resources = {
       service,
+      greenService,
+      rollout: this.driven?.rollout,
       taskDefinition,
       cluster: ownCluster,
       loadBalancer,
@@ -1012,6 +1187,13 @@ export class FargateService extends pulumi.ComponentResource {
       securityGroupId: this.securityGroupId,
       loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
       logGroupName: this.logGroupName,
+      ...(this.driven === undefined
+        ? {}
+        : {
+            rolloutApp: this.driven.app,
+            journalBucket: this.driven.journalBucket,
+            revision: this.driven.revision.apply((r) => r.id),
+          }),
     })
   }
 }

@@ -7,7 +7,7 @@
 
 import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
-import type * as core from "@slipway/core"
+import * as core from "@slipway/core"
 import {
   ArgProblems,
   componentTags,
@@ -23,6 +23,7 @@ import {
 } from "../native/compileCodeDeployLambda.ts"
 import { ServiceAlarms } from "../Observe.ts"
 import { type LambdaBundle, type LambdaBundleArgs, lambdaBundle } from "../packaging/LambdaBundle.ts"
+import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
   checkEnvNames,
   checkGates,
@@ -35,6 +36,13 @@ import {
   warnIfTag,
   watchedAlarms,
 } from "./args.ts"
+import {
+  checkRolloutMode,
+  createDrivenRollout,
+  type DrivenServiceRollout,
+  imageArtifact,
+  isDriven,
+} from "./driven.ts"
 import { assumeRolePolicy, logWriteStatement, policyDocument } from "./iam.ts"
 import type { ObserveArgs, RolloutArgs, ServiceDomain } from "./types.ts"
 
@@ -352,8 +360,16 @@ const validate = (name: string, args: LambdaServiceArgs): void => {
     }
   }
   checkStrategy(check, args.strategy)
-  checkGates(check, args.gates, args.strategy)
-  if (args.strategy !== undefined && check.problems.length === 0) {
+  const driven = isDriven(args)
+  if (!driven) checkGates(check, args.gates, args.strategy)
+  checkRolloutMode(check, args, [
+    {
+      arg: "lifecycleHooks",
+      given: args.lifecycleHooks !== undefined,
+      what: "the hook functions CodeDeploy runs",
+    },
+  ])
+  if (args.strategy !== undefined && check.problems.length === 0 && !driven) {
     // The compiler looks only at which options are present, so a refusal is known up front.
     const compiled = compileCodeDeployLambda(
       args.strategy,
@@ -362,6 +378,29 @@ const validate = (name: string, args: LambdaServiceArgs): void => {
     if (compiled._tag === "Refused") check.problems.push(refusalProblem("CodeDeploy", compiled))
   }
   check.throwIfAny()
+}
+
+/**
+ * A published version's code, as a revision's artifact: the bundle's digest or the image's
+ * (known before deployment), else the SHA-256 Lambda computed of the uploaded package.
+ */
+const functionArtifact = (
+  args: LambdaServiceArgs,
+  bundle: LambdaBundle | undefined,
+  fn: aws.lambda.Function,
+): pulumi.Output<core.ArtifactRef> => {
+  if (bundle !== undefined) return pulumi.output({ digest: bundle.digest, uri: `file://${bundle.path}` })
+  if (args.imageUri !== undefined) return pulumi.output(args.imageUri).apply(imageArtifact)
+  return pulumi.all([fn.codeSha256, fn.sourceCodeHash, fn.qualifiedArn]).apply(([code, source, arn]) => {
+    const base64 = code ?? source
+    return {
+      digest:
+        base64 === undefined || base64 === ""
+          ? core.sha256(arn)
+          : `sha256:${Buffer.from(base64, "base64").toString("hex")}`,
+      uri: arn,
+    }
+  })
 }
 
 /** The CodeDeploy application, configuration, role and deployment group that shift `live`. */
@@ -475,6 +514,11 @@ const createCodeDeploy = (
  * new version is published on every change but receives traffic only as the strategy
  * says. A strategy CodeDeploy cannot express is refused before anything is created.
  *
+ * With `rollout: { mode: "driven" }`, `pulumi up` runs the strategy itself instead of
+ * CodeDeploy (any steps, any gates in `rollout.gates`): a `DrivenRollout` moves the `live`
+ * alias's routing weights from the version serving to the version just published, and a
+ * `RolloutJournalBucket` (unless `rollout.journal` names one) keeps its journal.
+ *
  * Type token `slipway:aws:LambdaService`.
  *
  * @example
@@ -488,6 +532,13 @@ const createCodeDeploy = (
  *   authType: "NONE",
  * })
  * export const url = api.url
+ *
+ * // Driven: 5% → 20% → 50% → 100% of `live`, judged by the new version's error rate.
+ * const worker = new LambdaService("worker", {
+ *   entry: "src/worker.ts",
+ *   strategy: canary({ steps: [5, 20, 50].map((weight) => ({ weight, bake: "3m" })) }),
+ *   rollout: { mode: "driven", gates: { errorRate: { max: 0.01, window: "1m", minRequests: 20 } } },
+ * })
  */
 export class LambdaService extends pulumi.ComponentResource {
   /** Where the function answers (function URL, HTTP API endpoint or `https://<domain>`). */
@@ -512,7 +563,9 @@ export class LambdaService extends pulumi.ComponentResource {
   readonly native: CodeDeployLambdaSettings<pulumi.Input<string>> | undefined
   /** How each step of `strategy` maps onto CodeDeploy, one line each. */
   readonly nativeNotes: ReadonlyArray<string> = []
-  /** The CodeDeploy application and deployment group that shift `live` (with a strategy). */
+  /** Driven mode: the rollout resource, its journal and the CLI command that watches it. */
+  readonly driven: DrivenServiceRollout | undefined
+  /** The CodeDeploy application and deployment group that shift `live` (with a native strategy). */
   readonly codeDeployApplicationName: pulumi.Output<string | undefined>
   readonly deploymentGroupName: pulumi.Output<string | undefined>
 
@@ -524,10 +577,13 @@ export class LambdaService extends pulumi.ComponentResource {
     readonly logGroup: aws.cloudwatch.LogGroup
     readonly functionUrl: aws.lambda.FunctionUrl | undefined
     readonly api: aws.apigatewayv2.Api | undefined
+    /** Driven mode: the resource that performs rollouts. */
+    readonly rollout: DrivenRollout | undefined
   }
 
   constructor(name: string, args: LambdaServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     validate(name, args)
+    const driven = isDriven(args)
     // Built before anything is registered: a broken build fails before AWS changes.
     const bundle =
       args.entry === undefined ? undefined : lambdaBundle(name, bundleArgs(args.entry, args.runtime))
@@ -815,7 +871,7 @@ export class LambdaService extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- CodeDeploy
     let codeDeploy: ReturnType<typeof createCodeDeploy> | undefined
     this.native = undefined
-    if (args.strategy !== undefined) {
+    if (args.strategy !== undefined && !driven) {
       const compiled = compileCodeDeployLambda<pulumi.Input<string>>(
         args.strategy,
         codeDeployOptions(args, (a) => a, observed?.alarmNames ?? []),
@@ -835,6 +891,47 @@ export class LambdaService extends pulumi.ComponentResource {
     this.codeDeployApplicationName = codeDeploy?.application.name ?? pulumi.output(undefined)
     this.deploymentGroupName = codeDeploy?.group.deploymentGroupName ?? pulumi.output(undefined)
 
+    // ---------------------------------------------------------------- driven rollout
+    this.driven =
+      driven && args.rollout !== undefined && args.strategy !== undefined
+        ? createDrivenRollout({
+            name,
+            parent: this,
+            rollout: args.rollout,
+            strategy: args.strategy,
+            artifact: functionArtifact(args, bundle, fn),
+            // Everything a published version is made of, besides its code.
+            config: pulumi
+              .all([
+                fn.packageType,
+                fn.handler,
+                fn.runtime,
+                fn.memorySize,
+                fn.timeout,
+                pulumi.output(args.environment ?? {}),
+                args.imageUri,
+              ])
+              .apply(([packageType, handler, runtime, memorySize, timeout, environment, imageUri]) => ({
+                packageType,
+                handler,
+                runtime,
+                architecture: arch,
+                memorySize,
+                timeout,
+                environment,
+                imageUri,
+              })),
+            release: { kind: "lambda", version: fn.version },
+            backend: { kind: "lambda", functionName: fn.name, alias: LIVE_ALIAS },
+            // A version serves whatever share it is given: nothing to scale.
+            replicas: 1,
+            url,
+            alarms: watchedAlarms(args.alarmNames, (a) => a, observed?.alarmNames ?? []),
+            dependsOn: [fn, alias],
+            tags,
+          })
+        : undefined
+
     this.url = url
     this.functionName = fn.name
     this.functionArn = fn.arn
@@ -844,7 +941,7 @@ export class LambdaService extends pulumi.ComponentResource {
     this.roleArn = role.arn
     this.logGroupName = logGroup.name
     this.apiId = api === undefined ? pulumi.output(undefined) : api.id
-    this.resources = { function: fn, alias, role, logGroup, functionUrl, api }
+    this.resources = { function: fn, alias, role, logGroup, functionUrl, api, rollout: this.driven?.rollout }
     this.registerOutputs({
       url: this.url,
       functionName: this.functionName,
@@ -857,6 +954,13 @@ export class LambdaService extends pulumi.ComponentResource {
       apiId: this.apiId,
       codeDeployApplicationName: this.codeDeployApplicationName,
       deploymentGroupName: this.deploymentGroupName,
+      ...(this.driven === undefined
+        ? {}
+        : {
+            rolloutApp: this.driven.app,
+            journalBucket: this.driven.journalBucket,
+            revision: this.driven.revision.apply((r) => r.id),
+          }),
     })
   }
 }

@@ -8,6 +8,7 @@
 import type * as pulumi from "@pulumi/pulumi"
 import type { Gate, Strategy } from "@slipway/core"
 import type { ServiceAlarmsArgs } from "../Observe.ts"
+import type { DrivenGates } from "../rollout/GatesSpec.ts"
 
 /**
  * A VPC with public subnets (for the load balancer) and private subnets (for tasks,
@@ -79,6 +80,52 @@ export interface HttpsArgs {
 }
 
 /**
+ * Who runs a service's strategy.
+ *
+ * - `"native"` (default): the strategy is compiled to the service's AWS mechanism (ECS
+ *   deployment configuration, CodeDeploy, Auto Scaling instance refresh), which runs it
+ *   server-side; gates are CloudWatch alarms (`alarmNames`, `observe`). A strategy the
+ *   mechanism cannot express is refused.
+ * - `"driven"`: `pulumi up` runs the strategy itself through a `DrivenRollout` resource —
+ *   two slots (blue and green ECS services or Auto Scaling groups behind weighted target
+ *   groups, or the Lambda `live` alias's routing weights), any step list, and the gates in
+ *   `gates` (HTTP probes, alarms, error rate, latency). The journal lives in S3, so
+ *   `slipway status | promote | abort --target aws` can watch and steer it.
+ *
+ * @example
+ * const driven: ServiceRolloutArgs = {
+ *   mode: "driven",
+ *   gates: { http: [{ url: "/healthz" }], errorRate: { max: 0.01, window: "1m", minRequests: 50 } },
+ * }
+ */
+export interface ServiceRolloutArgs {
+  /**
+   * `"native"` (default) or `"driven"`.
+   *
+   * @example
+   * { mode: "driven" }
+   */
+  readonly mode: "native" | "driven"
+  /**
+   * Driven mode: the gates, as data (they are rebuilt in Pulumi's provider process). An
+   * HTTP gate's `url` may be a path (`"/healthz"`), resolved against the service's `url`.
+   * The service's `alarmNames` and `observe` alarms are added as alarm gates.
+   *
+   * @example
+   * { gates: { http: [{ url: "/healthz", expectStatus: "2xx" }], alarms: ["web-5xx"] } }
+   */
+  readonly gates?: DrivenGates
+  /**
+   * Driven mode: an existing bucket (and key prefix) for the rollout journal, e.g. one
+   * `RolloutJournalBucket` shared by a stack's services. Default: the service creates its own.
+   *
+   * @example
+   * { journal: { bucket: journal.bucket, prefix: "rollouts" } }
+   */
+  readonly journal?: { readonly bucket: pulumi.Input<string>; readonly prefix?: string }
+}
+
+/**
  * How a service is rolled out: the strategy and the gates its steps name. Both are kept
  * on the component (`strategy`, `gates`) for driven rollouts to read.
  *
@@ -104,6 +151,14 @@ export interface RolloutArgs {
    * { gates: [Gate.errorRate({ max: 0.01, window: "1m" }), Gate.latency({ percentile: 99, max: "800ms", window: "1m" })] }
    */
   readonly gates?: ReadonlyArray<Gate<unknown>>
+  /**
+   * Who runs the strategy: AWS natively (default) or `pulumi up` itself (`mode: "driven"`,
+   * for step lists and gates no native mechanism offers).
+   *
+   * @example
+   * { strategy: canary({ steps: [10, 25, 50].map((weight) => ({ weight, bake: "5m" })) }), rollout: { mode: "driven" } }
+   */
+  readonly rollout?: ServiceRolloutArgs
 }
 
 /**
