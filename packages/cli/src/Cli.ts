@@ -44,6 +44,40 @@ const common: Record<string, FlagSpec> = {
 
 const strategyNames = "canary, blue-green, rolling, linear, all-at-once, or a CodeDeploy preset name"
 
+// A service that `pulumi up` rolls out in driven mode keeps its journal in S3: these flags
+// say where, for the commands that read or steer a journal (see commands/aws.ts).
+const awsTarget: Record<string, FlagSpec> = {
+  target: {
+    type: "string",
+    value: "local|aws",
+    description:
+      "where the app runs: local (default: this machine) or aws (a driven rollout's journal in S3)",
+  },
+  bucket: {
+    type: "string",
+    value: "BUCKET",
+    description: "with --target aws: the S3 bucket holding the journal (the service's driven.journalBucket)",
+  },
+  prefix: {
+    type: "string",
+    value: "PREFIX",
+    description: "with --target aws: key prefix in the bucket, if any",
+  },
+  app: {
+    type: "string",
+    value: "APP",
+    description:
+      "with --target aws: the app the journal is kept under (driven.app: <project>-<stack>-<name>)",
+  },
+  region: {
+    type: "string",
+    value: "REGION",
+    description: "with --target aws: the bucket's region (default: AWS_REGION or the profile's)",
+  },
+  profile: { type: "string", value: "NAME", description: "with --target aws: a named AWS profile" },
+}
+const awsExample = "--target aws --bucket web-prod-journal-1a2b3c --app web-prod-web"
+
 export const commands: ReadonlyArray<CommandSpec> = [
   {
     name: "deploy",
@@ -80,53 +114,63 @@ export const commands: ReadonlyArray<CommandSpec> = [
   {
     name: "status",
     summary: "show the app's revisions, traffic weights and the current rollout",
-    usage: "slipway status [--watch] [--json]",
+    usage: "slipway status [--watch] [--json] [--target aws --bucket BUCKET --app APP]",
     flags: {
       ...common,
       watch: { type: "boolean", short: "w", description: "keep refreshing until interrupted" },
+      ...awsTarget,
     },
-    examples: ["slipway status", "slipway status --watch", "slipway status --json | jq .rollout.status"],
+    examples: [
+      "slipway status",
+      "slipway status --watch",
+      "slipway status --json | jq .rollout.status",
+      `slipway status ${awsExample} --region eu-west-1`,
+    ],
   },
   {
     name: "promote",
     summary: "move the running rollout past its current step (or all the way with --full)",
-    usage: "slipway promote [--full]",
+    usage: "slipway promote [--full] [--target aws --bucket BUCKET --app APP]",
     flags: {
       ...common,
       full: { type: "boolean", description: "skip remaining steps and gates: 100% to the candidate now" },
+      ...awsTarget,
     },
-    examples: ["slipway promote", "slipway promote --full"],
+    examples: ["slipway promote", "slipway promote --full", `slipway promote ${awsExample}`],
   },
   {
     name: "pause",
     summary: "pause the running rollout where it is",
-    usage: "slipway pause",
-    flags: common,
-    examples: ["slipway pause"],
+    usage: "slipway pause [--target aws --bucket BUCKET --app APP]",
+    flags: { ...common, ...awsTarget },
+    examples: ["slipway pause", `slipway pause ${awsExample}`],
   },
   {
     name: "resume",
     summary: "resume a paused rollout, or continue an interrupted one",
-    usage: "slipway resume",
-    flags: common,
-    examples: ["slipway resume"],
+    usage: "slipway resume [--target aws --bucket BUCKET --app APP]",
+    flags: { ...common, ...awsTarget },
+    examples: ["slipway resume", `slipway resume ${awsExample}`],
   },
   {
     name: "abort",
     summary: "roll the running rollout back: traffic to stable first, then the candidate stops",
-    usage: "slipway abort [--reason TEXT]",
+    usage: "slipway abort [--reason TEXT] [--target aws --bucket BUCKET --app APP]",
     flags: {
       ...common,
       reason: { type: "string", value: "TEXT", description: "why (recorded in the journal and report)" },
+      ...awsTarget,
     },
-    examples: ['slipway abort --reason "wrong config"'],
+    examples: ['slipway abort --reason "wrong config"', `slipway abort ${awsExample} --reason "p99 is up"`],
   },
   {
     name: "rollback",
     summary: "send all traffic back to the previous (or a named) revision",
-    usage: "slipway rollback [REVISION]",
+    usage: "slipway rollback [REVISION] [--target aws --bucket BUCKET --app APP]",
     details:
-      "With a rollout in progress this aborts it. Otherwise it redeploys REVISION (default: the revision\nbefore the current one) from the artifact store, all at once unless --strategy says otherwise.",
+      "With a rollout in progress this aborts it. Otherwise it redeploys REVISION (default: the revision\nbefore the current one) from the artifact store, all at once unless --strategy says otherwise.\n" +
+      "With --target aws it asks the `pulumi up` driving a rollout to abort, or else shifts traffic back\n" +
+      "to REVISION's recorded release (task definition, launch template version or Lambda version) from here.",
     flags: {
       ...common,
       strategy: {
@@ -135,24 +179,26 @@ export const commands: ReadonlyArray<CommandSpec> = [
         value: "NAME",
         description: "strategy for the rollback (default all-at-once)",
       },
+      ...awsTarget,
     },
     positionals: { max: 1, names: "REVISION" },
-    examples: ["slipway rollback", "slipway rollback hello-3f9c2a7b1d0e"],
+    examples: ["slipway rollback", "slipway rollback hello-3f9c2a7b1d0e", `slipway rollback ${awsExample}`],
   },
   {
     name: "history",
     summary: "list past rollouts with their outcome",
-    usage: "slipway history [--limit N] [--json]",
+    usage: "slipway history [--limit N] [--json] [--target aws --bucket BUCKET --app APP]",
     flags: {
       ...common,
       limit: { type: "string", short: "n", value: "N", description: "how many (default 20)" },
+      ...awsTarget,
     },
-    examples: ["slipway history", "slipway history -n 5 --json"],
+    examples: ["slipway history", "slipway history -n 5 --json", `slipway history ${awsExample}`],
   },
   {
     name: "report",
     summary: "write the HTML report (SVG timeline and every gate verdict) of a rollout",
-    usage: "slipway report [ROLLOUT_ID] [--out FILE]",
+    usage: "slipway report [ROLLOUT_ID] [--out FILE] [--target aws --bucket BUCKET --app APP]",
     flags: {
       ...common,
       out: {
@@ -161,9 +207,14 @@ export const commands: ReadonlyArray<CommandSpec> = [
         value: "FILE",
         description: "where to write (default: <state-dir>/reports/<id>.html)",
       },
+      ...awsTarget,
     },
     positionals: { max: 1, names: "ROLLOUT_ID" },
-    examples: ["slipway report", "slipway report --out rollout.html"],
+    examples: [
+      "slipway report",
+      "slipway report --out rollout.html",
+      `slipway report ${awsExample} -o web.html`,
+    ],
   },
   {
     name: "agent",
@@ -187,6 +238,39 @@ export const commands: ReadonlyArray<CommandSpec> = [
 
 export class UsageError extends Error {}
 
+/** Edits (insert, delete, substitute, swap two neighbours) turning `a` into `b`. */
+const editDistance = (a: string, b: string): number => {
+  const d: Array<Array<number>> = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  )
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1)
+      d[i]![j] = best
+    }
+  }
+  return d[a.length]![b.length]!
+}
+
+/**
+ * The command a mistyped name most likely meant: a typo away (about one edit per three
+ * letters), or a prefix of it (`depl` → `deploy`); undefined when nothing is close.
+ */
+export const closestCommand = (name: string): string | undefined => {
+  const typed = name.toLowerCase()
+  if (typed.length === 0) return undefined
+  const prefixed = commands.find((c) => typed.length >= 2 && c.name.startsWith(typed))
+  if (prefixed) return prefixed.name
+  const ranked = commands
+    .map((c) => ({ name: c.name, distance: editDistance(typed, c.name) }))
+    .sort((x, y) => x.distance - y.distance)
+  const best = ranked[0]
+  return best && best.distance <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined
+}
+
 export interface Parsed {
   readonly command: CommandSpec
   readonly flags: Record<string, string | boolean | Array<string> | undefined>
@@ -200,7 +284,7 @@ export const parse = (argv: ReadonlyArray<string>): Parsed | "help" | "version" 
   if (name === "--version" || name === "-v") return "version"
   const command = commands.find((c) => c.name === name)
   if (!command) {
-    const near = commands.map((c) => c.name).find((n) => n.startsWith(name.slice(0, 3)))
+    const near = closestCommand(name)
     throw new UsageError(
       `unknown command "${name}"${near ? `; did you mean "${near}"?` : ""}. Run \`slipway --help\` for the list.`,
     )

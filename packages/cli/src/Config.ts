@@ -93,12 +93,37 @@ export interface ResolvedConfig {
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/
 
+const TOP_KEYS = ["app", "build", "run", "strategy", "gates", "port", "stateDir"] as const
+const BUILD_KEYS = ["path", "command", "output"] as const
+const RUN_KEYS = ["command", "replicas", "healthPath", "env"] as const
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v)
+
+// A misspelt field would otherwise be ignored without a word (a `gate:` list that gates nothing).
+const unknownKeys = (
+  at: string,
+  value: Record<string, unknown>,
+  known: ReadonlyArray<string>,
+  problems: Array<string>,
+) => {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue
+    const near = known.find(
+      (k) => k.toLowerCase().startsWith(key.toLowerCase().slice(0, 3)) || key.startsWith(k),
+    )
+    problems.push(
+      `${at}${key}: not a config field${near ? ` (did you mean "${near}"?)` : ""}; known: ${known.join(", ")}`,
+    )
+  }
+}
+
 /** Checks a config value and applies defaults; every problem names its field and the fix. */
 export const resolveConfig = (file: string, value: unknown): Effect.Effect<ResolvedConfig, ConfigInvalid> =>
   Effect.suspend(() => {
     const problems: Array<string> = []
     const fail = () => Effect.fail(new ConfigInvalid({ file, problems }))
-    if (typeof value !== "object" || value === null) {
+    if (!isRecord(value)) {
       problems.push(
         "the default export must be an object: `export default defineConfig({ app, run: { command } })`",
       )
@@ -106,26 +131,45 @@ export const resolveConfig = (file: string, value: unknown): Effect.Effect<Resol
     }
     const c = value as Partial<SlipwayConfig>
     const dir = dirname(file)
+    unknownKeys("", value, TOP_KEYS, problems)
     if (typeof c.app !== "string" || !APP_NAME.test(c.app)) {
       problems.push(
         `app: ${JSON.stringify(c.app)} is not a valid name; use 2–40 lowercase letters, digits and dashes, starting with a letter (e.g. "hello-api")`,
       )
     }
-    const run = c.run
+    const build: Record<string, unknown> = isRecord(c.build) ? c.build : {}
+    if (c.build !== undefined && !isRecord(c.build)) {
+      problems.push('build: must be an object such as { command: "npm run build", output: "dist" }')
+    } else if (c.build !== undefined) {
+      unknownKeys("build.", build, BUILD_KEYS, problems)
+    }
+    for (const key of BUILD_KEYS) {
+      const v = build[key]
+      if (v !== undefined && (typeof v !== "string" || v.length === 0)) {
+        problems.push(`build.${key}: must be a non-empty string (got ${JSON.stringify(v)})`)
+      }
+    }
+    const run = c.run as Record<string, unknown> | undefined
     let command: ReadonlyArray<string> = []
-    if (typeof run !== "object" || run === null) {
+    if (!isRecord(run)) {
       problems.push('run: missing; say how to start a replica, e.g. run: { command: ["node", "server.js"] }')
     } else {
-      command =
-        typeof run.command === "string" ? run.command.split(/\s+/).filter(Boolean) : (run.command ?? [])
-      if (command.length === 0 || command.some((p) => typeof p !== "string")) {
-        problems.push('run.command: must be a command such as ["node", "server.js"] or "node server.js"')
+      unknownKeys("run.", run, RUN_KEYS, problems)
+      const raw = run.command
+      const parts: ReadonlyArray<unknown> =
+        typeof raw === "string" ? raw.split(/\s+/).filter(Boolean) : Array.isArray(raw) ? raw : []
+      if (parts.length === 0 || parts.some((p) => typeof p !== "string" || p.length === 0)) {
+        problems.push(
+          `run.command: ${raw === undefined ? "missing" : `${JSON.stringify(raw)} is not a command`}; use ["node", "server.js"] or "node server.js"`,
+        )
+      } else {
+        command = parts as ReadonlyArray<string>
       }
       if (
         run.replicas !== undefined &&
-        (!Number.isInteger(run.replicas) || run.replicas < 1 || run.replicas > 32)
+        (!Number.isInteger(run.replicas) || (run.replicas as number) < 1 || (run.replicas as number) > 32)
       ) {
-        problems.push(`run.replicas: ${run.replicas} is not a whole number from 1 to 32`)
+        problems.push(`run.replicas: ${JSON.stringify(run.replicas)} is not a whole number from 1 to 32`)
       }
       if (
         run.healthPath !== undefined &&
@@ -135,12 +179,19 @@ export const resolveConfig = (file: string, value: unknown): Effect.Effect<Resol
           `run.healthPath: ${JSON.stringify(run.healthPath)} must be a path starting with "/" (e.g. "/healthz")`,
         )
       }
-      for (const [k, v] of Object.entries(run.env ?? {})) {
-        if (typeof v !== "string") problems.push(`run.env.${k}: must be a string (got ${typeof v})`)
+      if (run.env !== undefined && !isRecord(run.env)) {
+        problems.push('run.env: must be an object of strings such as { LOG_LEVEL: "info" }')
+      } else {
+        for (const [k, v] of Object.entries(run.env ?? {})) {
+          if (typeof v !== "string") problems.push(`run.env.${k}: must be a string (got ${typeof v})`)
+        }
       }
     }
     if (c.port !== undefined && (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)) {
-      problems.push(`port: ${c.port} is not a TCP port; use 1–65535 (or 0 for any free port)`)
+      problems.push(`port: ${JSON.stringify(c.port)} is not a TCP port; use 1–65535 (or 0 for any free port)`)
+    }
+    if (c.stateDir !== undefined && (typeof c.stateDir !== "string" || c.stateDir.length === 0)) {
+      problems.push(`stateDir: must be a folder path (got ${JSON.stringify(c.stateDir)})`)
     }
     if (c.strategy !== undefined) {
       for (const issue of strategyIssues(c.strategy))
@@ -157,27 +208,44 @@ export const resolveConfig = (file: string, value: unknown): Effect.Effect<Resol
           }
         })
     }
-    const sourcePath = resolve(dir, c.build?.path ?? ".")
+    const buildPath = typeof build.path === "string" ? build.path : "."
+    const sourcePath = resolve(dir, buildPath)
     if (!existsSync(sourcePath)) problems.push(`build.path: ${sourcePath} does not exist`)
     if (problems.length > 0) return fail()
+    const runConfig = run as NonNullable<SlipwayConfig["run"]>
     return Effect.succeed({
       file,
       app: c.app!,
       source: {
         path: sourcePath,
-        ...(c.build?.command ? { build: c.build.command } : {}),
-        ...(c.build?.output ? { output: c.build.output } : {}),
+        ...(typeof build.command === "string" ? { build: build.command } : {}),
+        ...(typeof build.output === "string" ? { output: build.output } : {}),
       },
       command,
-      replicas: run!.replicas ?? 2,
-      healthPath: run!.healthPath ?? "/healthz",
-      env: { ...(run!.env ?? {}) },
+      replicas: runConfig.replicas ?? 2,
+      healthPath: runConfig.healthPath ?? "/healthz",
+      env: { ...(runConfig.env ?? {}) },
       strategy: c.strategy,
       gates: c.gates ?? [],
       port: c.port ?? 8080,
       stateDir: resolve(dir, c.stateDir ?? ".slipway"),
     })
   })
+
+/**
+ * Why a config module did not load, in one line. A TypeScript syntax error's message has
+ * no position; its stack starts with `file:///…:LINE` and the offending line, so say where.
+ */
+const loadFailure = (e: unknown): string => {
+  const error = e as { message?: string; stack?: string }
+  const message = (error?.message ?? String(e)).split("\n")[0]
+  const stack = (error?.stack ?? "").split("\n")
+  const line = /^file:\/\/.*:(\d+)$/.exec(stack[0] ?? "")?.[1]
+  // The frame shows some context, then the offending line, then a caret under the spot.
+  const caret = stack.findIndex((l, i) => i > 0 && /^\s*\^+\s*$/.test(l))
+  const code = caret > 1 ? stack[caret - 1]!.trim() : undefined
+  return line === undefined ? `${message}` : `${message} at line ${line}${code ? `: ${code}` : ""}`
+}
 
 /**
  * Loads and checks `slipway.config.ts` (or `.js`/`.mjs`). Nothing is deployed when this fails.
@@ -200,8 +268,7 @@ export const loadConfig = (path: string): Effect.Effect<ResolvedConfig, ConfigIn
     }
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<{ default?: unknown }>,
-      catch: (e) =>
-        new ConfigInvalid({ file, problems: [`could not load: ${(e as Error).message.split("\n")[0]}`] }),
+      catch: (e) => new ConfigInvalid({ file, problems: [`could not load: ${loadFailure(e)}`] }),
     })
     return yield* resolveConfig(file, mod.default)
   })

@@ -6,10 +6,29 @@
  */
 import { chmodSync, rmSync } from "node:fs"
 import { createServer } from "node:http"
+import { connect } from "node:net"
 import { join } from "node:path"
 import type { RolloutControl } from "@slipway/core"
-import { Effect, type Scope } from "effect"
+import { Data, Effect, type Scope } from "effect"
 import { Client } from "undici"
+
+/** Another process answers on the control socket: it drives the app's rollout. */
+export class RolloutDriven extends Data.TaggedError("RolloutDriven")<{ readonly path: string }> {
+  override get message(): string {
+    return `another slipway process is driving this app's rollout (control socket ${this.path}); wait for it to finish, or steer it with \`slipway promote | pause | resume | abort\``
+  }
+}
+
+// True when a process accepts connections on the socket (a file alone may be left by a killed one).
+const answering = (path: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(path)
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+  })
 
 export type ControlCommand =
   | { readonly command: "pause" }
@@ -24,8 +43,11 @@ export const controlSocketPath = (stateDir: string, app: string): string =>
 export const serveControl = (
   path: string,
   control: RolloutControl,
-): Effect.Effect<void, Error, Scope.Scope> =>
+): Effect.Effect<void, Error | RolloutDriven, Scope.Scope> =>
   Effect.gen(function* () {
+    // Never take the socket over from a live driver: its operators would lose their handle
+    // on it (and this process is about to be refused the rollout lock anyway).
+    if (yield* Effect.promise(() => answering(path))) return yield* Effect.fail(new RolloutDriven({ path }))
     const context = yield* Effect.context<never>()
     const run = Effect.runPromiseWith(context)
     const server = createServer((req, res) => {

@@ -6,6 +6,7 @@
 import { Cause, Effect, Exit, Fiber } from "effect"
 import { commandHelp, mainHelp, type Parsed, parse, UsageError } from "./Cli.ts"
 import { agent } from "./commands/agent.ts"
+import { awsCommand, targetOf } from "./commands/aws.ts"
 import { control } from "./commands/control.ts"
 import { deploy } from "./commands/deploy.ts"
 import { history, report } from "./commands/history.ts"
@@ -68,8 +69,19 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     process.stdout.write(`${commandHelp(parsed.command)}\n`)
     return 0
   }
+  // `--target aws` (a driven rollout's journal in S3) is checked before anything runs.
+  let target: ReturnType<typeof targetOf>
+  try {
+    target = targetOf(parsed)
+  } catch (e) {
+    process.stderr.write(`slipway ${parsed.command.name}: ${(e as Error).message}\n`)
+    return 2
+  }
   const out = makeOutput({ json: Boolean(parsed.flags.json), noColor: Boolean(parsed.flags["no-color"]) })
-  const handler = handlers[parsed.command.name]!
+  const handler =
+    target.kind === "aws"
+      ? (p: Parsed, o: Output) => awsCommand(p, o, target.aws)
+      : handlers[parsed.command.name]!
   // Ctrl-C interrupts the effect, so scopes close: control sockets are removed, and a
   // rollout stops where it is with its journal consistent (`slipway resume` continues it).
   const fiber = Effect.runFork(Effect.suspend(() => handler(parsed, out)))

@@ -38,8 +38,16 @@ export const agent = (parsed: Parsed, out: Output) =>
             `agent pid ${info.pid}, up ${Math.round((Date.now() - info.startedAt) / 1000)}s, apps on ${info.proxyUrl}`,
           )
           out.out(dim(out.color, `metrics: ${info.adminUrl}/__slipway/metrics   state: ${info.stateDir}`))
-          for (const r of info.revisions)
+          for (const r of info.revisions) {
             out.out(`  ${r.revision.padEnd(26)} ${r.ready}/${r.desired} ready, ${r.restarts} restarts`)
+            for (const x of r.replicas ?? [])
+              out.out(
+                dim(
+                  out.color,
+                  `    replica ${x.index}: ${x.state}${x.pid === null ? "" : `, pid ${x.pid}, port ${x.port}`}`,
+                ),
+              )
+          }
         }
         return info ? 0 : 1
       }

@@ -97,8 +97,17 @@ export const deploy = (parsed: Parsed, out: Output) =>
       )
     }).pipe(Effect.provide(machineLayer(session.stateDir)))
     const outcome = Option.getOrThrow(result)
+    // One line, like the events before it: `--json` output is JSON lines throughout.
     if (out.json)
-      out.data({ status: outcome.status, rolloutId: outcome.record.rolloutId, report: outcome.report })
+      out.out(
+        JSON.stringify({
+          status: outcome.status,
+          rolloutId: outcome.record.rolloutId,
+          candidate: outcome.record.candidate.id,
+          report: outcome.report,
+          ...(outcome.record.rollbackReason ? { rollbackReason: outcome.record.rollbackReason } : {}),
+        }),
+      )
     if (outcome.status === "succeeded") {
       if (!out.json)
         out.out(green(out.color, `${config.app}: ${outcome.record.candidate.id} is serving 100%`))

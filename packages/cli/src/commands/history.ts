@@ -23,7 +23,8 @@ export const allRollouts = (app: string) =>
     )
   })
 
-const row = (r: RolloutRecord, color: boolean): string => {
+/** One line of `slipway history`: when, outcome, stable → candidate, duration, reason. */
+export const historyRow = (r: RolloutRecord, color: boolean): string => {
   const paint = r.status === "succeeded" ? green : r.status === "rolled-back" ? red : yellow
   const when = new Date(r.startedAt).toISOString().replace("T", " ").slice(0, 19)
   return `${when}  ${paint(color, r.status.padEnd(11))}  ${(r.stable?.id ?? "(first)").padEnd(24)} → ${r.candidate.id.padEnd(24)} ${formatDuration(r.updatedAt - r.startedAt).padStart(7)}${r.rollbackReason ? `  ${r.rollbackReason}` : ""}`
@@ -55,7 +56,7 @@ export const history = (parsed: Parsed, out: Output) =>
     } else if (rollouts.length === 0) {
       out.out(`${app} has no rollouts yet: \`slipway deploy\``)
     } else {
-      for (const r of rollouts) out.out(row(r, out.color))
+      for (const r of rollouts) out.out(historyRow(r, out.color))
     }
     return 0
   })
@@ -79,13 +80,9 @@ export const report = (parsed: Parsed, out: Output) =>
       )
     }
     const outFlag = parsed.flags.out as string | undefined
-    const path = outFlag
-      ? (writeFileSync(
-          resolve(outFlag),
-          renderHtmlReport(record.events, { title: `${app} — ${record.candidate.id}` }),
-        ),
-        resolve(outFlag))
-      : writeReport(session.stateDir, record)
+    const path = outFlag === undefined ? writeReport(session.stateDir, record) : resolve(outFlag)
+    if (outFlag !== undefined)
+      writeFileSync(path, renderHtmlReport(record.events, { title: `${app} — ${record.candidate.id}` }))
     if (out.json) out.data({ rolloutId: record.rolloutId, report: path })
     else out.out(path)
     return 0

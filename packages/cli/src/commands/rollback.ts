@@ -24,7 +24,8 @@ export const rollback = (parsed: Parsed, out: Output) =>
       reason: "rollback requested by an operator",
     })
     if (aborted) {
-      out.out(`abort sent to the running rollout of ${app}; traffic returns to the stable revision`)
+      if (out.json) out.out(JSON.stringify({ delivered: true, command: "abort" }))
+      else out.out(`abort sent to the running rollout of ${app}; traffic returns to the stable revision`)
       return 0
     }
     const rollouts = yield* allRollouts(app).pipe(
@@ -50,7 +51,8 @@ export const rollback = (parsed: Parsed, out: Output) =>
       )
     }
     if (target.id === serving?.id) {
-      out.out(`${target.id} is already serving ${app}`)
+      if (out.json) out.out(JSON.stringify({ status: "succeeded", candidate: target.id, unchanged: true }))
+      else out.out(`${target.id} is already serving ${app}`)
       return 0
     }
     const flag = parsed.flags.strategy as string | undefined
@@ -67,8 +69,17 @@ export const rollback = (parsed: Parsed, out: Output) =>
       }).pipe(Effect.map(Option.some)),
     ).pipe(Effect.provide(machineLayer(session.stateDir)))
     const outcome = Option.getOrThrow(result)
+    if (out.json)
+      out.out(
+        JSON.stringify({
+          status: outcome.status,
+          rolloutId: outcome.record.rolloutId,
+          candidate: target.id,
+          report: outcome.report,
+        }),
+      )
     if (outcome.status === "succeeded") {
-      out.out(green(out.color, `${app}: rolled back to ${target.id}`))
+      if (!out.json) out.out(green(out.color, `${app}: rolled back to ${target.id}`))
       return 0
     }
     out.err(

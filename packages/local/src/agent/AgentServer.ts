@@ -43,6 +43,7 @@ const readJson = (req: IncomingMessage): Promise<unknown> =>
   })
 
 const send = (res: ServerResponse, status: number, body: unknown) => {
+  if (res.destroyed) return
   const text = JSON.stringify(body ?? null)
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
   res.end(text)
@@ -75,12 +76,19 @@ export const serveAgent = (
 ): Effect.Effect<void, Error, Compute | TrafficRouter | MetricSource | Scope.Scope> =>
   Effect.gen(function* () {
     const context = yield* Effect.context<Compute | TrafficRouter | MetricSource>()
-    const run = Effect.runPromiseWith(context)
+    const runWith = Effect.runPromiseWith(context)
     const compute = Context.get(context, Compute)
     const router = Context.get(context, TrafficRouter)
     const metrics = Context.get(context, MetricSource)
 
-    const route = async (req: IncomingMessage): Promise<{ status: number; body: unknown }> => {
+    const route = async (
+      req: IncomingMessage,
+      signal: AbortSignal,
+    ): Promise<{ status: number; body: unknown }> => {
+      // A caller that gives up (a rollout past its progress deadline) disconnects; what it
+      // asked for is interrupted rather than left waiting for nobody.
+      const run = <A, E>(effect: Effect.Effect<A, E, Compute | TrafficRouter | MetricSource>) =>
+        runWith(effect, { signal })
       const url = new URL(req.url ?? "/", "http://agent")
       const key = `${req.method} ${url.pathname}`
       const ok = (body: unknown) => ({ status: 200, body })
@@ -118,7 +126,11 @@ export const serveAgent = (
     }
 
     const server = createServer((req, res) => {
-      route(req).then(
+      const abort = new AbortController()
+      res.once("close", () => {
+        if (!res.writableFinished) abort.abort()
+      })
+      route(req, abort.signal).then(
         ({ status, body }) => send(res, status, body),
         (error: unknown) => {
           // effect 4 rejects with the failure itself, so tagged errors keep their tag.

@@ -4,7 +4,7 @@
  * the state directory's socket is reused.
  */
 import { spawn } from "node:child_process"
-import { mkdirSync, openSync } from "node:fs"
+import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Effect, Schedule } from "effect"
@@ -46,6 +46,34 @@ export const probeAgent = (stateDir: string): Effect.Effect<AgentInfo | null> =>
     }
   })
 
+/**
+ * Why a starting agent exited: its last `agent failed: …` line (e.g. "port 8080 on
+ * 127.0.0.1 is in use") or else its last line, written to the log after `offset`.
+ */
+const exitReason = (logPath: string, offset: number): string | undefined => {
+  try {
+    const size = statSync(logPath).size
+    const length = Math.min(size - offset, 64 * 1024)
+    if (length <= 0) return undefined
+    const buffer = Buffer.alloc(length)
+    const fd = openSync(logPath, "r")
+    try {
+      readSync(fd, buffer, 0, length, size - length)
+    } finally {
+      closeSync(fd)
+    }
+    const lines = buffer
+      .toString("utf8")
+      .split("\n")
+      .map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, "").trim())
+      .filter((l) => l.length > 0)
+    const failed = lines.findLast((l) => l.startsWith("agent failed: "))
+    return failed?.slice("agent failed: ".length) ?? lines.at(-1)
+  } catch {
+    return undefined
+  }
+}
+
 // The agent's entry module: its TypeScript source in this repo, its JavaScript when installed.
 const agentEntry = (): string => {
   const here = fileURLToPath(import.meta.url)
@@ -69,6 +97,12 @@ export const startAgent = (options: AgentOptions): Effect.Effect<AgentInfo, Agen
     if (running) return running
     mkdirSync(stateDir, { recursive: true, mode: 0o700 })
     const logPath = join(stateDir, "agent.log")
+    let logOffset = 0
+    try {
+      logOffset = statSync(logPath).size
+    } catch {
+      // no log yet
+    }
     const child = yield* Effect.try({
       try: () => {
         const log = openSync(logPath, "a", 0o600)
@@ -98,28 +132,27 @@ export const startAgent = (options: AgentOptions): Effect.Effect<AgentInfo, Agen
     child.once("exit", (code) => {
       exited = code ?? 1
     })
+    const NOT_YET = "not answering yet"
     const info = yield* probeAgent(stateDir).pipe(
       Effect.flatMap((i) =>
-        i
-          ? Effect.succeed(i)
-          : exited !== null
-            ? Effect.fail(
-                new AgentStartFailed({
-                  stateDir,
-                  message: `the agent exited with code ${exited}; see ${logPath}`,
-                }),
-              )
-            : Effect.fail(new AgentStartFailed({ stateDir, message: "not answering yet" })),
+        i ? Effect.succeed(i) : Effect.fail(new AgentStartFailed({ stateDir, message: NOT_YET })),
       ),
       Effect.retry({
         schedule: Schedule.spaced("100 millis"),
         times: 150,
-        while: (e) => exited === null && e.message === "not answering yet",
+        while: () => exited === null,
       }),
-      Effect.mapError((e) =>
-        e.message === "not answering yet"
-          ? new AgentStartFailed({ stateDir, message: `the agent did not answer within 15s; see ${logPath}` })
-          : e,
+      // Checked after the retries: the exit may be noticed between a probe and the next.
+      Effect.mapError(() =>
+        exited !== null
+          ? new AgentStartFailed({
+              stateDir,
+              message: `the agent exited with code ${exited}: ${exitReason(logPath, logOffset) ?? "no reason given"} (log: ${logPath})`,
+            })
+          : new AgentStartFailed({
+              stateDir,
+              message: `the agent did not answer within 15s; see ${logPath}`,
+            }),
       ),
     )
     return info

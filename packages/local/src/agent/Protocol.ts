@@ -44,6 +44,18 @@ export const AgentInfo = Schema.Struct({
       desired: Schema.Number,
       ready: Schema.Number,
       restarts: Schema.Number,
+      /** Each replica's process, so an operator (or a test) can find, inspect or kill it. */
+      replicas: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            index: Schema.Number,
+            state: Schema.String,
+            pid: Schema.NullOr(Schema.Number),
+            port: Schema.NullOr(Schema.Number),
+            restarts: Schema.Number,
+          }),
+        ),
+      ),
     }),
   ),
   routes: Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.Number)),

@@ -4,14 +4,15 @@
  * stops every replica gracefully. On start it restores what it was last asked to serve.
  */
 import { parseArgs } from "node:util"
-import { Compute, type Revision, TrafficRouter } from "@slipway/core"
-import { Effect, Layer, Ref } from "effect"
+import { Compute, type Revision, type RevisionHealth, TrafficRouter } from "@slipway/core"
+import { Cause, Effect, Exit, Layer, Ref } from "effect"
 import { AdminServer } from "../AdminServer.ts"
 import * as LocalTarget from "../LocalTarget.ts"
 import { Supervisor } from "../Supervisor.ts"
 import { WeightedProxy } from "../WeightedProxy.ts"
 import { serveAgent } from "./AgentServer.ts"
 import { readDesired, withReplicas, withRevision, withWeights, writeDesired } from "./DesiredState.ts"
+import { reapOrphanReplicas } from "./Orphans.ts"
 import { socketPathOf } from "./Protocol.ts"
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ if (!stateDir) {
   process.exit(2)
 }
 const VERSION = "0.1.0"
+const RESTORE_WAIT_MS = 8_000
 const log = (message: string) => console.log(`${new Date().toISOString()} ${message}`)
 
 const program = Effect.gen(function* () {
@@ -39,6 +41,14 @@ const program = Effect.gen(function* () {
   const save = (f: (s: ReturnType<typeof readDesired>) => ReturnType<typeof readDesired>) =>
     Ref.updateAndGet(desired, f).pipe(Effect.flatMap((s) => Effect.sync(() => writeDesired(stateDir, s))))
 
+  // Replicas of an agent that was killed outright are still running: stop them first, so
+  // the restored replicas do not run next to them.
+  const orphans = yield* reapOrphanReplicas(stateDir, 5_000)
+  if (orphans.length > 0)
+    log(
+      `stopped ${orphans.length} replica process(es) left by a previous agent: ${orphans.map((o) => `${o.revision} pid ${o.pid}`).join(", ")}`,
+    )
+
   // Restore: start what ran before, then route as before.
   const saved = yield* Ref.get(desired)
   const toStart = Object.values(saved.revisions).filter((r) => r.replicas > 0)
@@ -48,7 +58,18 @@ const program = Effect.gen(function* () {
     toStart,
     ({ revision, replicas }: { revision: Revision; replicas: number }) =>
       compute.ensure(revision, replicas).pipe(
-        Effect.tap(() => Effect.sync(() => log(`restored ${revision.id} × ${replicas}`))),
+        // Serve the socket soon whatever happens (`agent start` waits 15s for an answer): a
+        // revision still not ready keeps starting under supervision after this.
+        Effect.timeoutOption(RESTORE_WAIT_MS),
+        Effect.tap((ready) =>
+          Effect.sync(() =>
+            log(
+              ready._tag === "Some"
+                ? `restored ${revision.id} × ${replicas}`
+                : `${revision.id} is not ready after ${RESTORE_WAIT_MS / 1000}s; it keeps starting in the background`,
+            ),
+          ),
+        ),
         Effect.catch((e) => Effect.sync(() => log(`could not restore ${revision.id}: ${e.message}`))),
       ),
     { concurrency: "unbounded" },
@@ -59,20 +80,56 @@ const program = Effect.gen(function* () {
       .pipe(Effect.catch((e) => Effect.sync(() => log(`could not restore routes of ${app}: ${e.message}`))))
   }
 
+  /**
+   * A revision short of ready replicas: its health says which replicas are stuck and ends
+   * with the worst one's last log lines, because this is what a rollout reports when the
+   * candidate misses its progress deadline.
+   */
+  const explainNotReady = (health: RevisionHealth) =>
+    Effect.gen(function* () {
+      if (health.ready >= health.desired) return health
+      const status = (yield* supervisor.status).find((r) => r.revision === health.revision)
+      if (status === undefined) return health
+      const replicas = status.replicas.filter((r) => r.state !== "ready")
+      const worst = replicas[0]
+      if (worst === undefined) return health
+      const tail = yield* supervisor.logTail(health.revision, worst.index).pipe(
+        Effect.map((lines) => lines.slice(-15)),
+        Effect.orElseSucceed((): ReadonlyArray<string> => []),
+      )
+      const lines = [
+        health.lastError ?? `${health.ready} of ${health.desired} replicas ready`,
+        ...replicas.map(
+          (r) =>
+            `  replica ${r.index}: ${r.state}${r.pid === undefined ? "" : ` (pid ${r.pid}, port ${r.port})`}, ${r.restarts} restart(s)`,
+        ),
+        ...(tail.length === 0
+          ? []
+          : [`last ${tail.length} log line(s) of replica ${worst.index} (${worst.logFile}):`]),
+        ...tail.map((l) => `  | ${l}`),
+      ]
+      return { ...health, lastError: lines.join("\n") } satisfies RevisionHealth
+    })
+
   // The served capabilities record every change before answering.
   const persisted = Layer.mergeAll(
     Layer.succeed(
       Compute,
       Compute.of({
         ensure: (revision, replicas) =>
-          compute
-            .ensure(revision, replicas)
-            .pipe(Effect.tap(() => save((s) => withRevision(s, revision, replicas)))),
+          compute.ensure(revision, replicas).pipe(
+            // Also when the caller stopped waiting: the replicas run (and are supervised) anyway.
+            Effect.onExit((exit) =>
+              Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)
+                ? save((s) => withRevision(s, revision, replicas))
+                : Effect.void,
+            ),
+          ),
         scale: (revision, replicas) =>
           compute
             .scale(revision, replicas)
             .pipe(Effect.tap(() => save((s) => withReplicas(s, revision, replicas)))),
-        health: compute.health,
+        health: (revision) => compute.health(revision).pipe(Effect.flatMap(explainNotReady)),
       }),
     ),
     Layer.succeed(
@@ -109,6 +166,13 @@ const program = Effect.gen(function* () {
             desired: r.desired,
             ready: r.ready,
             restarts: r.restarts,
+            replicas: r.replicas.map((x) => ({
+              index: x.index,
+              state: x.state,
+              pid: x.pid ?? null,
+              port: x.port ?? null,
+              restarts: x.restarts,
+            })),
           })),
           routes: Object.fromEntries(routes.map((r) => [r.app, r.weights ?? {}])),
         }
@@ -132,6 +196,11 @@ Effect.runPromise(
         stateDir,
         proxyPort: Number(values["proxy-port"]),
         adminPort: Number(values["admin-port"]),
+        // How long a revision may take to become ready is the caller's decision (a rollout's
+        // progressDeadline), not a fixed limit here: a slow-starting app must be deployable
+        // with a longer deadline. Crash loops still fail at once; a caller that gives up
+        // disconnects, which ends the wait (see AgentServer).
+        supervisor: { readyTimeout: 24 * 60 * 60 * 1000 },
       }),
     ),
   ),
