@@ -18,8 +18,10 @@ export * from "./Observe.ts"
 export * from "./packaging/ContainerImage.ts"
 export * from "./packaging/deterministicZip.ts"
 export * from "./packaging/LambdaBundle.ts"
+export { assetContentType, StaticAssets, type StaticAssetsArgs } from "./packaging/StaticAssets.ts"
 export * from "./rollout/index.ts"
 export * from "./runtime/index.ts"
+export type { ServiceAssets } from "./services/assets.ts"
 export type { DrivenServiceRollout } from "./services/driven.ts"
 // ---------------------------------------------------------------- services, runtime layers, native compilers
 // (FargateService, Ec2Service, LambdaService, src/runtime/**, src/native/**: exports go here)

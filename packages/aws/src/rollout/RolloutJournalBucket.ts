@@ -6,14 +6,8 @@
  */
 import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
-import {
-  ArgProblems,
-  componentTags,
-  createChild,
-  physicalName,
-  type Tags,
-  type Transform,
-} from "../component.ts"
+import { ArgProblems, componentTags, type Tags, type Transform } from "../component.ts"
+import { createPrivateBucket } from "../privateBucket.ts"
 
 const TYPE = "slipway:aws:RolloutJournalBucket"
 
@@ -71,46 +65,19 @@ export class RolloutJournalBucket extends pulumi.ComponentResource {
     check.throwIfAny()
     super(TYPE, name, {}, opts)
 
-    const tags = componentTags(TYPE, name, args.tags)
-    const parent = { parent: this }
-    const bucket = createChild(
-      aws.s3.Bucket,
-      `${name}-bucket`,
+    const { bucket } = createPrivateBucket(
+      name,
       {
-        // Bucket names are global and lowercase; Pulumi appends a random suffix to the prefix.
-        bucketPrefix: `${physicalName(name, 28).toLowerCase()}-`,
         forceDestroy: args.forceDestroy ?? true,
-        tags,
+        tags: componentTags(TYPE, name, args.tags),
+        transform: args.transform,
       },
-      parent,
-      args.transform?.bucket,
-    )
-    const child = { parent: this, dependsOn: [bucket] }
-    const access = new aws.s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      child,
-    )
-    new aws.s3.BucketOwnershipControls(
-      `${name}-ownership`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
-    )
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-      child,
+      this,
     )
     const versioning = new aws.s3.BucketVersioning(
       `${name}-versioning`,
       { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      child,
+      { parent: this, dependsOn: [bucket] },
     )
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
@@ -127,29 +94,6 @@ export class RolloutJournalBucket extends pulumi.ComponentResource {
         ],
       },
       { parent: this, dependsOn: [versioning] },
-    )
-    createChild(
-      aws.s3.BucketPolicy,
-      `${name}-policy`,
-      {
-        bucket: bucket.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-          ],
-        }),
-      },
-      // After the public access block: a policy put first would race it.
-      { parent: this, dependsOn: [access] },
-      args.transform?.policy,
     )
 
     this.bucket = bucket.bucket

@@ -18,6 +18,7 @@ import {
 } from "../component.ts"
 import { compileInstanceRefresh, type InstanceRefreshSettings } from "../native/compileInstanceRefresh.ts"
 import { ServiceAlarms } from "../Observe.ts"
+import type { StaticAssets, StaticAssetsArgs } from "../packaging/StaticAssets.ts"
 import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
   checkCount,
@@ -37,6 +38,7 @@ import {
   warnIfTag,
   watchedAlarms,
 } from "./args.ts"
+import { checkAssets, createServiceAssets, type ServiceAssets } from "./assets.ts"
 import {
   checkRolloutMode,
   createDrivenRollout,
@@ -271,6 +273,15 @@ export interface Ec2ServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly instanceRolePolicy?: pulumi.Input<string>
   /**
+   * A folder of static files to upload to a private bucket of the service's own: the
+   * instance role may read exactly those objects, and the app finds them through
+   * `ASSETS_BUCKET` and `ASSETS_PREFIX` (written with the rest of its environment).
+   *
+   * @example
+   * { assets: { directory: "web/dist", prefix: "static/" } }
+   */
+  readonly assets?: ServiceAssets
+  /**
    * Tags for every taggable child (and propagated to instances).
    *
    * @example
@@ -291,6 +302,7 @@ export interface Ec2ServiceArgs extends HttpsArgs, RolloutArgs {
     readonly autoScalingGroup?: Transform<aws.autoscaling.GroupArgs>
     readonly autoScalingPolicy?: Transform<aws.autoscaling.PolicyArgs>
     readonly loadBalancer?: LoadBalancerArgs["transform"]
+    readonly assets?: StaticAssetsArgs["transform"]
   }
 }
 
@@ -370,6 +382,7 @@ const validate = (name: string, args: Ec2ServiceArgs): void => {
   checkRetention(check, "logRetentionDays", args.logRetentionDays)
   checkEnvNames(check, "environment", Object.keys(args.environment ?? {}))
   checkSecrets(check, "secrets", args.secrets, args.environment)
+  checkAssets(check, args.assets, args.environment, args.secrets)
   for (const [key, value] of Object.entries(args.environment ?? {})) {
     const v = known(value)
     if (v?.includes("\n")) {
@@ -453,7 +466,8 @@ const refreshOptions = <Ref>(
  * (`AmazonSSMManagedInstanceCore`) plus read access to exactly its artifact and secrets
  * and write access to exactly its log group; the group in private subnets attached to the
  * blue target group with ELB health checks; a load balancer (unless shared) and the
- * blue/green wiring; CPU target tracking; optional alarms (`observe`).
+ * blue/green wiring; CPU target tracking; optional alarms (`observe`) and static files
+ * (`assets`) in a private bucket the instance role may read.
  *
  * A `strategy` is compiled to the group's instance refresh (checkpoints at the strategy's
  * weights, a checkpoint delay for its bakes, alarms and auto rollback); a strategy an
@@ -511,6 +525,8 @@ export class Ec2Service extends pulumi.ComponentResource {
   readonly loadBalancerSecurityGroupId: pulumi.Output<string>
   readonly logGroupName: pulumi.Output<string>
   readonly instanceRoleArn: pulumi.Output<string>
+  /** With `assets`: the bucket the files were uploaded to. */
+  readonly assetsBucketName: pulumi.Output<string> | undefined
 
   /** The rollout strategy, checked and compiled to the group's instance refresh. */
   readonly strategy: core.Strategy | undefined
@@ -538,6 +554,8 @@ export class Ec2Service extends pulumi.ComponentResource {
     readonly securityGroup: aws.ec2.SecurityGroup
     readonly logGroup: aws.cloudwatch.LogGroup
     readonly role: aws.iam.Role
+    /** With `assets`: the uploaded files and their bucket. */
+    readonly assets: StaticAssets | undefined
   }
 
   constructor(name: string, args: Ec2ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -618,6 +636,13 @@ export class Ec2Service extends pulumi.ComponentResource {
     if (args.instanceRolePolicy !== undefined) {
       new aws.iam.RolePolicy(`${name}-app`, { role: role.id, policy: args.instanceRolePolicy }, parent)
     }
+    const assets =
+      args.assets === undefined
+        ? undefined
+        : createServiceAssets(name, args.assets, role, { parent: this, tags: args.tags, transform: t.assets })
+    const environment = { ...args.environment, ...assets?.environment }
+    // Instances start once their files are in the bucket.
+    const uploaded = assets === undefined ? [] : [assets.assets]
     const profile = createChild(
       aws.iam.InstanceProfile,
       name,
@@ -665,7 +690,7 @@ export class Ec2Service extends pulumi.ComponentResource {
     // ---------------------------------------------------------------- launch template
     const region = aws.getRegionOutput({}, parent).region
     const userData = pulumi
-      .all([artifact, port, pulumi.output(args.environment ?? {}), secrets, logGroup.name, region])
+      .all([artifact, port, pulumi.output(environment), secrets, logGroup.name, region])
       .apply(([a, p, environment, s, logGroupName, r]) => {
         const repo = "image" in a ? ecrRepository(a.image) : undefined
         const script = renderUserData({
@@ -810,7 +835,7 @@ export class Ec2Service extends pulumi.ComponentResource {
         },
         {
           parent: this,
-          dependsOn: [rule],
+          dependsOn: [rule, ...uploaded],
           ignoreChanges: ["desiredCapacity", "launchTemplate"],
         },
         t.autoScalingGroup,
@@ -837,7 +862,7 @@ export class Ec2Service extends pulumi.ComponentResource {
           {
             parent: this,
             // Register instances only once the target group is behind the listener.
-            dependsOn: [rule],
+            dependsOn: [rule, ...uploaded],
             ...(scaling !== undefined ? { ignoreChanges: ["desiredCapacity"] } : {}),
           },
           t.autoScalingGroup,
@@ -875,7 +900,7 @@ export class Ec2Service extends pulumi.ComponentResource {
               .all([
                 artifact,
                 port,
-                pulumi.output(args.environment ?? {}),
+                pulumi.output(environment),
                 secrets,
                 args.instanceType,
                 args.imageId,
@@ -940,6 +965,7 @@ export class Ec2Service extends pulumi.ComponentResource {
     this.loadBalancerSecurityGroupId = loadBalancer.securityGroupId
     this.logGroupName = logGroup.name
     this.instanceRoleArn = role.arn
+    this.assetsBucketName = assets?.assets.bucketName
     this.resources = {
       autoScalingGroup: group,
       greenAutoScalingGroup: greenGroup,
@@ -952,6 +978,7 @@ export class Ec2Service extends pulumi.ComponentResource {
       securityGroup: appSg,
       logGroup,
       role,
+      assets: assets?.assets,
     }
     this.registerOutputs({
       url: this.url,
@@ -967,6 +994,7 @@ export class Ec2Service extends pulumi.ComponentResource {
       loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
       logGroupName: this.logGroupName,
       instanceRoleArn: this.instanceRoleArn,
+      ...(this.assetsBucketName !== undefined ? { assetsBucketName: this.assetsBucketName } : {}),
       ...(this.driven === undefined
         ? {}
         : {

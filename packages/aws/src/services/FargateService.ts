@@ -19,6 +19,7 @@ import {
 import { compileEcs, type EcsNativeOptions, type EcsNativeSettings } from "../native/compileEcs.ts"
 import type { Compilation } from "../native/Native.ts"
 import { ServiceAlarms } from "../Observe.ts"
+import type { StaticAssets, StaticAssetsArgs } from "../packaging/StaticAssets.ts"
 import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
   checkCount,
@@ -37,6 +38,7 @@ import {
   warnIfTag,
   watchedAlarms,
 } from "./args.ts"
+import { checkAssets, createServiceAssets, type ServiceAssets } from "./assets.ts"
 import {
   checkRolloutMode,
   createDrivenRollout,
@@ -291,6 +293,15 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly taskRolePolicy?: pulumi.Input<string>
   /**
+   * A folder of static files to upload to a private bucket of the service's own: the
+   * task role may read exactly those objects, and the app finds them through
+   * `ASSETS_BUCKET` and `ASSETS_PREFIX`.
+   *
+   * @example
+   * { assets: { directory: "web/dist", prefix: "static/" } }
+   */
+  readonly assets?: ServiceAssets
+  /**
    * CloudWatch alarms that stand for the gates while traffic shifts (e.g. from `Observe`).
    * ECS watches them during a native deployment and its bake, and rolls back on ALARM.
    * Needed when the strategy gates at a weight above 0.
@@ -352,6 +363,7 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
     readonly namespace?: Transform<aws.servicediscovery.PrivateDnsNamespaceArgs>
     readonly discoveryService?: Transform<aws.servicediscovery.ServiceArgs>
     readonly loadBalancer?: LoadBalancerArgs["transform"]
+    readonly assets?: StaticAssetsArgs["transform"]
   }
 }
 
@@ -399,6 +411,7 @@ const validate = (
   checkRetention(check, "logRetentionDays", args.logRetentionDays)
   checkEnvNames(check, "environment", Object.keys(args.environment ?? {}))
   checkSecrets(check, "secrets", args.secrets, args.environment)
+  checkAssets(check, args.assets, args.environment, args.secrets)
   checkLoadBalancing(check, args)
   if (args.autoScaling !== false && args.autoScaling !== undefined) {
     const a = args.autoScaling
@@ -522,8 +535,8 @@ const deploymentArgs = (
  * permissions unless `taskRolePolicy` grants some; a load balancer (unless shared) and
  * a listener rule weighting blue and green; an app security group admitting only the load
  * balancer on the app port; the ECS service in private subnets with no public IP;
- * target-tracking auto scaling on CPU and requests per task; optional Cloud Map and
- * alarms (`observe`).
+ * target-tracking auto scaling on CPU and requests per task; optional Cloud Map,
+ * alarms (`observe`) and static files (`assets`) in a private bucket the task role may read.
  *
  * A `strategy` is compiled to ECS's own deployment controller (BLUE_GREEN, CANARY, LINEAR
  * or ROLLING, with bake time, lifecycle hooks and alarms): ECS runs the rollout
@@ -597,6 +610,8 @@ export class FargateService extends pulumi.ComponentResource {
   readonly logGroupName: pulumi.Output<string>
   readonly executionRoleArn: pulumi.Output<string>
   readonly taskRoleArn: pulumi.Output<string>
+  /** With `assets`: the bucket the files were uploaded to. */
+  readonly assetsBucketName: pulumi.Output<string> | undefined
 
   /** The rollout strategy, checked and compiled to ECS's native deployment settings. */
   readonly strategy: core.Strategy | undefined
@@ -628,6 +643,8 @@ export class FargateService extends pulumi.ComponentResource {
     readonly taskRole: aws.iam.Role
     /** The role ECS assumes to shift traffic, present with a native deployment strategy. */
     readonly infrastructureRole: aws.iam.Role | undefined
+    /** With `assets`: the uploaded files and their bucket. */
+    readonly assets: StaticAssets | undefined
   }
 
   constructor(name: string, args: FargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -710,6 +727,15 @@ export class FargateService extends pulumi.ComponentResource {
     if (args.taskRolePolicy !== undefined) {
       new aws.iam.RolePolicy(`${name}-task`, { role: taskRole.id, policy: args.taskRolePolicy }, parent)
     }
+    const assets =
+      args.assets === undefined
+        ? undefined
+        : createServiceAssets(name, args.assets, taskRole, {
+            parent: this,
+            tags: args.tags,
+            transform: t.assets,
+          })
+    const environment = { ...args.environment, ...assets?.environment }
 
     // ---------------------------------------------------------------- task definition
     const region = aws.getRegionOutput({}, parent).region
@@ -718,7 +744,7 @@ export class FargateService extends pulumi.ComponentResource {
         args.image,
         port,
         args.command,
-        pulumi.output(args.environment ?? {}),
+        pulumi.output(environment),
         pulumi.output(args.secrets ?? {}),
         logGroup.name,
         region,
@@ -941,6 +967,8 @@ export class FargateService extends pulumi.ComponentResource {
       securityGroups: [appSg.id],
       assignPublicIp: false,
     }
+    // Tasks start once their files are in the bucket.
+    const uploaded = assets === undefined ? [] : [assets.assets]
     // Driven: one service per slot, each on its own target group. The rollout points a slot
     // at a task definition and sets its count; Pulumi must not undo either.
     const slotService = (
@@ -967,7 +995,7 @@ export class FargateService extends pulumi.ComponentResource {
           enableEcsManagedTags: true,
           tags: { ...tags, "slipway:slot": slot },
         },
-        { parent: this, dependsOn: [rule], ignoreChanges: ["taskDefinition", "desiredCount"] },
+        { parent: this, dependsOn: [rule, ...uploaded], ignoreChanges: ["taskDefinition", "desiredCount"] },
         t.service,
       )
     const greenService = driven ? slotService("green", green, 0) : undefined
@@ -1012,7 +1040,7 @@ export class FargateService extends pulumi.ComponentResource {
           {
             parent: this,
             // The target groups must be attached to the listener before ECS registers tasks.
-            dependsOn: [rule],
+            dependsOn: [rule, ...uploaded],
             // The auto scaler owns the task count once the service exists.
             ...(scaling !== undefined ? { ignoreChanges: ["desiredCount"] } : {}),
           },
@@ -1096,7 +1124,7 @@ export class FargateService extends pulumi.ComponentResource {
                 pulumi.output(args.cpu ?? 256),
                 pulumi.output(args.memory ?? 512),
                 args.command,
-                pulumi.output(args.environment ?? {}),
+                pulumi.output(environment),
                 pulumi.output(args.secrets ?? {}),
               ])
               .apply(([image, p, cpu, memory, command, environment, secrets]) => ({
@@ -1157,6 +1185,7 @@ export class FargateService extends pulumi.ComponentResource {
     this.logGroupName = logGroup.name
     this.executionRoleArn = executionRole.arn
     this.taskRoleArn = taskRole.arn
+    this.assetsBucketName = assets?.assets.bucketName
     this.resources = {
       service,
       greenService,
@@ -1172,6 +1201,7 @@ export class FargateService extends pulumi.ComponentResource {
       executionRole,
       taskRole,
       infrastructureRole,
+      assets: assets?.assets,
     }
     this.registerOutputs({
       url: this.url,
@@ -1187,6 +1217,7 @@ export class FargateService extends pulumi.ComponentResource {
       securityGroupId: this.securityGroupId,
       loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
       logGroupName: this.logGroupName,
+      ...(this.assetsBucketName !== undefined ? { assetsBucketName: this.assetsBucketName } : {}),
       ...(this.driven === undefined
         ? {}
         : {

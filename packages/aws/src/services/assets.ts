@@ -1,0 +1,83 @@
+/**
+ * A service's `assets`: a folder uploaded to its own private bucket (`StaticAssets`), read
+ * access for the app's role, and where to find the files passed to the app as
+ * `ASSETS_BUCKET` / `ASSETS_PREFIX`.
+ */
+import * as aws from "@pulumi/aws"
+import type * as pulumi from "@pulumi/pulumi"
+import type { ArgProblems, Tags } from "../component.ts"
+import { StaticAssets, type StaticAssetsArgs, staticAssetsProblems } from "../packaging/StaticAssets.ts"
+
+/** The variables a service with `assets` passes to its app. */
+const ASSET_VARIABLES = ["ASSETS_BUCKET", "ASSETS_PREFIX"] as const
+
+/**
+ * Static files a service's app serves or hands out.
+ *
+ * @example
+ * const assets: ServiceAssets = { directory: "web/dist", prefix: "static/" }
+ */
+export type ServiceAssets = Pick<StaticAssetsArgs, "directory" | "prefix" | "cacheControl">
+
+/** Checks `assets` and that the app's environment leaves its variables to it. */
+export const checkAssets = (
+  check: ArgProblems,
+  assets: ServiceAssets | undefined,
+  environment: Readonly<Record<string, unknown>> | undefined,
+  secrets: Readonly<Record<string, unknown>> | undefined,
+): void => {
+  if (assets === undefined) return
+  check.problems.push(...staticAssetsProblems(assets, "assets."))
+  for (const variable of ASSET_VARIABLES) {
+    for (const [arg, given] of [
+      ["environment", environment],
+      ["secrets", secrets],
+    ] as const) {
+      if (given !== undefined && variable in given) {
+        check.add(
+          `${arg}.${variable}`,
+          "is set by `assets` (the bucket holding the uploaded files)",
+          "drop it, or give the variable another name",
+        )
+      }
+    }
+  }
+}
+
+/** What `createServiceAssets` made, for wiring. */
+export interface CreatedAssets {
+  readonly assets: StaticAssets
+  /** `ASSETS_BUCKET` and `ASSETS_PREFIX`, to merge into the app's environment. */
+  readonly environment: Readonly<Record<string, pulumi.Input<string>>>
+}
+
+/**
+ * Uploads the folder as `<name>-assets` and lets `role` read exactly its objects through
+ * an inline role policy `<name>-assets`.
+ */
+export const createServiceAssets = (
+  name: string,
+  assets: ServiceAssets,
+  role: aws.iam.Role,
+  options: {
+    readonly parent: pulumi.Resource
+    readonly tags: Tags | undefined
+    readonly transform: StaticAssetsArgs["transform"] | undefined
+  },
+): CreatedAssets => {
+  const parent = { parent: options.parent }
+  const created = new StaticAssets(
+    `${name}-assets`,
+    {
+      ...assets,
+      ...(options.tags !== undefined ? { tags: options.tags } : {}),
+      ...(options.transform !== undefined ? { transform: options.transform } : {}),
+    },
+    parent,
+  )
+  new aws.iam.RolePolicy(`${name}-assets`, { role: role.id, policy: created.readPolicyJson }, parent)
+  return {
+    assets: created,
+    environment: { ASSETS_BUCKET: created.bucketName, ASSETS_PREFIX: created.prefix },
+  }
+}
