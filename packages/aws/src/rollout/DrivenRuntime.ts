@@ -182,6 +182,22 @@ const unplaced = (revision: string, backend: string) =>
     message: `revision ${revision} has no ${backend} placement recorded; it was not rolled out by a DrivenRollout`,
   })
 
+/** The call policy and poll interval the inner compute layers take from `timing`. */
+const pollTiming = (timing: DrivenRuntimeTiming) => ({
+  ...(timing.call === undefined ? {} : { call: timing.call }),
+  ...(timing.pollInterval === undefined ? {} : { pollInterval: timing.pollInterval }),
+})
+
+/** `inner`, with the revision's slot pointed at its release before every `ensure`. */
+const preparingFirst = (
+  inner: Compute["Service"],
+  prepare: (revision: Revision) => Effect.Effect<void, ComputeError>,
+): Compute["Service"] => ({
+  ensure: (revision, replicas) => Effect.andThen(prepare(revision), inner.ensure(revision, replicas)),
+  scale: inner.scale,
+  health: inner.health,
+})
+
 // ---------------------------------------------------------------- ECS
 
 const ecsSlotCompute = (
@@ -192,13 +208,7 @@ const ecsSlotCompute = (
 ): Compute["Service"] => {
   const { cluster } = backend
   const services = tableOf(placements, (p) => slotOf(backend.slots, p)?.service)
-  const inner = makeEcsCompute({
-    client,
-    cluster,
-    services,
-    ...(timing.call === undefined ? {} : { call: timing.call }),
-    ...(timing.pollInterval === undefined ? {} : { pollInterval: timing.pollInterval }),
-  })
+  const inner = makeEcsCompute({ client, cluster, services, ...pollTiming(timing) })
 
   /** Points the slot's service at the revision's task definition unless it already is. */
   const prepare = Effect.fn("EcsSlotCompute.prepare")(function* (revision: Revision) {
@@ -226,11 +236,7 @@ const ecsSlotCompute = (
     ).pipe(Effect.mapError(computeError(revision.id, what)))
   })
 
-  return {
-    ensure: (revision, replicas) => Effect.andThen(prepare(revision), inner.ensure(revision, replicas)),
-    scale: inner.scale,
-    health: inner.health,
-  }
+  return preparingFirst(inner, prepare)
 }
 
 // ---------------------------------------------------------------- Auto Scaling
@@ -242,12 +248,7 @@ const asgSlotCompute = (
   timing: DrivenRuntimeTiming,
 ): Compute["Service"] => {
   const groups = tableOf(placements, (p) => slotOf(backend.slots, p)?.autoScalingGroup)
-  const inner = makeAsgCompute({
-    client,
-    groups,
-    ...(timing.call === undefined ? {} : { call: timing.call }),
-    ...(timing.pollInterval === undefined ? {} : { pollInterval: timing.pollInterval }),
-  })
+  const inner = makeAsgCompute({ client, groups, ...pollTiming(timing) })
 
   /**
    * Points the slot's group at the revision's launch template version unless it already
@@ -289,11 +290,7 @@ const asgSlotCompute = (
     ).pipe(Effect.mapError(computeError(revision.id, what)))
   })
 
-  return {
-    ensure: (revision, replicas) => Effect.andThen(prepare(revision), inner.ensure(revision, replicas)),
-    scale: inner.scale,
-    health: inner.health,
-  }
+  return preparingFirst(inner, prepare)
 }
 
 // ---------------------------------------------------------------- Lambda

@@ -10,10 +10,11 @@ import {
   DescribeAutoScalingGroupsCommand,
   SetDesiredCapacityCommand,
 } from "@aws-sdk/client-auto-scaling"
-import { Compute, ComputeError, type Revision, type RevisionHealth } from "@slipway/core"
-import { Duration, Effect, Layer, Schedule } from "effect"
+import { Compute, ComputeError, type RevisionHealth } from "@slipway/core"
+import { type Duration, Effect, Layer } from "effect"
 import { type AwsCallError, type AwsCallPolicy, callAws } from "./AwsCall.ts"
-import { lookupOf, type RevisionMap } from "./RevisionMap.ts"
+import { makePollingCompute } from "./PollingCompute.ts"
+import type { RevisionMap } from "./RevisionMap.ts"
 
 /**
  * Which Auto Scaling group runs which revision.
@@ -59,21 +60,6 @@ const observe = (revision: string, group: AutoScalingGroup, desired: number) => 
  */
 export const makeAsgCompute = (config: AsgComputeConfig): Compute["Service"] => {
   const { client } = config
-  const lookup = lookupOf(config.groups)
-  const pollInterval = config.pollInterval ?? "15 seconds"
-  const readyTimeout = config.readyTimeout ?? "15 minutes"
-
-  const groupOf = (revision: string): Effect.Effect<string, ComputeError> => {
-    const name = lookup.resourceOf(revision)
-    return name === undefined
-      ? Effect.fail(
-          new ComputeError({
-            revision,
-            message: `no Auto Scaling group for revision ${revision}; add it to the groups map`,
-          }),
-        )
-      : Effect.succeed(name)
-  }
   const computeError = (revision: string, name: string) => (e: AwsCallError) =>
     new ComputeError({
       revision,
@@ -81,76 +67,49 @@ export const makeAsgCompute = (config: AsgComputeConfig): Compute["Service"] => 
       cause: e,
     })
 
-  const setDesired = (revision: string, name: string, capacity: number) =>
-    callAws(
-      "SetDesiredCapacity",
-      (abortSignal) =>
-        client.send(
-          // HonorCooldown false: a rollout decides the size; a scaling cooldown must not veto it.
-          new SetDesiredCapacityCommand({
-            AutoScalingGroupName: name,
-            DesiredCapacity: capacity,
-            HonorCooldown: false,
+  return makePollingCompute({
+    span: "AsgCompute",
+    resources: config.groups,
+    unmapped: (revision) => `no Auto Scaling group for revision ${revision}; add it to the groups map`,
+    resize: (revision, name, capacity) =>
+      callAws(
+        "SetDesiredCapacity",
+        (abortSignal) =>
+          client.send(
+            // HonorCooldown false: a rollout decides the size; a scaling cooldown must not veto it.
+            new SetDesiredCapacityCommand({
+              AutoScalingGroupName: name,
+              DesiredCapacity: capacity,
+              HonorCooldown: false,
+            }),
+            { abortSignal },
+          ),
+        config.call,
+      ).pipe(Effect.asVoid, Effect.mapError(computeError(revision, name))),
+    describe: (revision, name, desired) =>
+      callAws(
+        "DescribeAutoScalingGroups",
+        (abortSignal) =>
+          client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), {
+            abortSignal,
           }),
-          { abortSignal },
-        ),
-      config.call,
-    ).pipe(Effect.asVoid, Effect.mapError(computeError(revision, name)))
-
-  const describe = (revision: string, name: string, desired: number | undefined) =>
-    callAws(
-      "DescribeAutoScalingGroups",
-      (abortSignal) =>
-        client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), { abortSignal }),
-      config.call,
-    ).pipe(
-      Effect.mapError(computeError(revision, name)),
-      Effect.flatMap((out) => {
-        const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name)
-        return group === undefined
-          ? Effect.fail(new ComputeError({ revision, message: `Auto Scaling group ${name} does not exist` }))
-          : Effect.succeed(observe(revision, group, desired ?? group.DesiredCapacity ?? 0))
-      }),
-    )
-
-  const ensure = Effect.fn("AsgCompute.ensure")(function* (revision: Revision, replicas: number) {
-    const name = yield* groupOf(revision.id)
-    yield* setDesired(revision.id, name, replicas)
-    let last: RevisionHealth | undefined
-    const poll = describe(revision.id, name, replicas).pipe(
-      Effect.tap((o) =>
-        Effect.sync(() => {
-          last = o.health
+        config.call,
+      ).pipe(
+        Effect.mapError(computeError(revision, name)),
+        Effect.flatMap((out) => {
+          const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name)
+          return group === undefined
+            ? Effect.fail(
+                new ComputeError({ revision, message: `Auto Scaling group ${name} does not exist` }),
+              )
+            : Effect.succeed(observe(revision, group, desired ?? group.DesiredCapacity ?? 0))
         }),
       ),
-    )
-    const observed = yield* Effect.repeat(poll, {
-      schedule: Schedule.spaced(pollInterval),
-      until: (o) => o.steady,
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: readyTimeout,
-        orElse: () =>
-          Effect.fail(
-            new ComputeError({
-              revision: revision.id,
-              message: `Auto Scaling group ${name} did not reach ${replicas} healthy instance(s) within ${Duration.format(Duration.fromInputUnsafe(readyTimeout))}: ${last === undefined ? "no answer" : `${last.ready} healthy${last.lastError === undefined ? "" : `; ${last.lastError}`}`}`,
-            }),
-          ),
-      }),
-    )
-    return observed.health
+    pollInterval: config.pollInterval ?? "15 seconds",
+    readyTimeout: config.readyTimeout ?? "15 minutes",
+    notReady: (name, replicas, within, last) =>
+      `Auto Scaling group ${name} did not reach ${replicas} healthy instance(s) within ${within}: ${last === undefined ? "no answer" : `${last.health.ready} healthy${last.health.lastError === undefined ? "" : `; ${last.health.lastError}`}`}`,
   })
-
-  return {
-    ensure,
-    scale: (revision, replicas) =>
-      Effect.flatMap(groupOf(revision), (name) => setDesired(revision, name, replicas)),
-    health: (revision) =>
-      Effect.flatMap(groupOf(revision), (name) =>
-        Effect.map(describe(revision, name, undefined), (o) => o.health),
-      ),
-  }
 }
 
 /**

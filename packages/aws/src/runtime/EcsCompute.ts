@@ -10,10 +10,11 @@ import {
   type Service,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs"
-import { Compute, ComputeError, type Revision, type RevisionHealth } from "@slipway/core"
-import { Duration, Effect, Layer, Schedule } from "effect"
+import { Compute, ComputeError, type RevisionHealth } from "@slipway/core"
+import { type Duration, Effect, Layer } from "effect"
 import { type AwsCallError, type AwsCallPolicy, callAws } from "./AwsCall.ts"
-import { lookupOf, type RevisionMap } from "./RevisionMap.ts"
+import { makePollingCompute } from "./PollingCompute.ts"
+import type { RevisionMap } from "./RevisionMap.ts"
 
 /**
  * The cluster and which service runs which revision.
@@ -79,98 +80,53 @@ const observe = (revision: string, service: Service, desired: number): Observed 
  */
 export const makeEcsCompute = (config: EcsComputeConfig): Compute["Service"] => {
   const { client, cluster } = config
-  const lookup = lookupOf(config.services)
-  const pollInterval = config.pollInterval ?? "10 seconds"
-  const readyTimeout = config.readyTimeout ?? "10 minutes"
-
-  const serviceOf = (revision: string): Effect.Effect<string, ComputeError> => {
-    const name = lookup.resourceOf(revision)
-    return name === undefined
-      ? Effect.fail(
-          new ComputeError({
-            revision,
-            message: `no ECS service for revision ${revision}; add it to the services map`,
-          }),
-        )
-      : Effect.succeed(name)
-  }
   const computeError = (revision: string) => (e: AwsCallError) =>
     new ComputeError({ revision, message: `ECS ${cluster}: ${e.message}`, cause: e })
 
-  const update = (revision: string, name: string, desiredCount: number) =>
-    callAws(
-      "UpdateService",
-      (abortSignal) =>
-        client.send(new UpdateServiceCommand({ cluster, service: name, desiredCount }), { abortSignal }),
-      config.call,
-    ).pipe(Effect.asVoid, Effect.mapError(computeError(revision)))
-
-  const describe = (revision: string, name: string, desired: number | undefined) =>
-    callAws(
-      "DescribeServices",
-      (abortSignal) =>
-        client.send(new DescribeServicesCommand({ cluster, services: [name] }), { abortSignal }),
-      config.call,
-    ).pipe(
-      Effect.mapError(computeError(revision)),
-      Effect.flatMap((out) => {
-        const service = out.services?.find(
-          (s) => s.serviceName === name || s.serviceArn?.endsWith(`/${name}`),
-        )
-        if (service === undefined || service.status === "INACTIVE") {
-          const reason = out.failures?.[0]?.reason ?? service?.status ?? "MISSING"
-          return Effect.fail(
-            new ComputeError({ revision, message: `ECS service ${name} in cluster ${cluster} is ${reason}` }),
+  return makePollingCompute<Observed>({
+    span: "EcsCompute",
+    resources: config.services,
+    unmapped: (revision) => `no ECS service for revision ${revision}; add it to the services map`,
+    resize: (revision, name, desiredCount) =>
+      callAws(
+        "UpdateService",
+        (abortSignal) =>
+          client.send(new UpdateServiceCommand({ cluster, service: name, desiredCount }), { abortSignal }),
+        config.call,
+      ).pipe(Effect.asVoid, Effect.mapError(computeError(revision))),
+    describe: (revision, name, desired) =>
+      callAws(
+        "DescribeServices",
+        (abortSignal) =>
+          client.send(new DescribeServicesCommand({ cluster, services: [name] }), { abortSignal }),
+        config.call,
+      ).pipe(
+        Effect.mapError(computeError(revision)),
+        Effect.flatMap((out) => {
+          const service = out.services?.find(
+            (s) => s.serviceName === name || s.serviceArn?.endsWith(`/${name}`),
           )
-        }
-        return Effect.succeed(observe(revision, service, desired ?? service.desiredCount ?? 0))
-      }),
-    )
-
-  const ensure = Effect.fn("EcsCompute.ensure")(function* (revision: Revision, replicas: number) {
-    const name = yield* serviceOf(revision.id)
-    yield* update(revision.id, name, replicas)
-    let last: Observed | undefined
-    const poll = describe(revision.id, name, replicas).pipe(
-      Effect.tap((o) => {
-        last = o
-        return o.failedReason === undefined
-          ? Effect.void
-          : Effect.fail(
+          if (service === undefined || service.status === "INACTIVE") {
+            const reason = out.failures?.[0]?.reason ?? service?.status ?? "MISSING"
+            return Effect.fail(
               new ComputeError({
-                revision: revision.id,
-                message: `ECS deployment of ${name} failed: ${o.failedReason}`,
+                revision,
+                message: `ECS service ${name} in cluster ${cluster} is ${reason}`,
               }),
             )
-      }),
-    )
-    const observed = yield* Effect.repeat(poll, {
-      schedule: Schedule.spaced(pollInterval),
-      until: (o) => o.steady,
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: readyTimeout,
-        orElse: () =>
-          Effect.fail(
-            new ComputeError({
-              revision: revision.id,
-              message: `ECS service ${name} did not reach ${replicas} running task(s) within ${Duration.format(Duration.fromInputUnsafe(readyTimeout))}: ${last === undefined ? "no answer from DescribeServices" : `${last.health.ready} running, ${last.health.restarts} failed task(s)${last.health.lastError === undefined ? "" : `; last event: ${last.health.lastError}`}`}`,
-            }),
-          ),
-      }),
-    )
-    return observed.health
-  })
-
-  return {
-    ensure,
-    scale: (revision, replicas) =>
-      Effect.flatMap(serviceOf(revision), (name) => update(revision, name, replicas)),
-    health: (revision) =>
-      Effect.flatMap(serviceOf(revision), (name) =>
-        Effect.map(describe(revision, name, undefined), (o) => o.health),
+          }
+          return Effect.succeed(observe(revision, service, desired ?? service.desiredCount ?? 0))
+        }),
       ),
-  }
+    failFast: (revision, name, o) =>
+      o.failedReason === undefined
+        ? undefined
+        : new ComputeError({ revision, message: `ECS deployment of ${name} failed: ${o.failedReason}` }),
+    pollInterval: config.pollInterval ?? "10 seconds",
+    readyTimeout: config.readyTimeout ?? "10 minutes",
+    notReady: (name, replicas, within, last) =>
+      `ECS service ${name} did not reach ${replicas} running task(s) within ${within}: ${last === undefined ? "no answer from DescribeServices" : `${last.health.ready} running, ${last.health.restarts} failed task(s)${last.health.lastError === undefined ? "" : `; last event: ${last.health.lastError}`}`}`,
+  })
 }
 
 /**

@@ -17,7 +17,6 @@ import {
   type Transform,
 } from "../component.ts"
 import { compileInstanceRefresh, type InstanceRefreshSettings } from "../native/compileInstanceRefresh.ts"
-import { ServiceAlarms } from "../Observe.ts"
 import type { StaticAssets, StaticAssetsArgs } from "../packaging/StaticAssets.ts"
 import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
@@ -43,6 +42,7 @@ import {
   checkRolloutMode,
   createDrivenRollout,
   type DrivenServiceRollout,
+  drivenOutputs,
   imageArtifact,
   isDriven,
 } from "./driven.ts"
@@ -54,17 +54,9 @@ import {
   type Statement,
   secretReadStatements,
 } from "./iam.ts"
-import { LoadBalancer, type LoadBalancerArgs } from "./LoadBalancer.ts"
-import {
-  catchAllRoute,
-  checkLoadBalancing,
-  createAppSecurityGroup,
-  createListenerRule,
-  createTargetGroups,
-  type ServiceRoute,
-  serviceUrl,
-  type TargetTransforms,
-} from "./targets.ts"
+import type { LoadBalancer, LoadBalancerArgs } from "./LoadBalancer.ts"
+import { albSlots, createLoadBalancedTraffic, createTargetGroupAlarms } from "./loadBalancedService.ts"
+import { checkLoadBalancing, type ServiceRoute, serviceUrl, type TargetTransforms } from "./targets.ts"
 import type { HttpsArgs, ObserveArgs, RolloutArgs, ServiceNetwork } from "./types.ts"
 import { type Ec2Artifact, renderUserData } from "./userData.ts"
 
@@ -570,7 +562,6 @@ export class Ec2Service extends pulumi.ComponentResource {
     const t = args.transform ?? {}
     const tags = componentTags(TYPE, name, args.tags)
     const port = args.port ?? 8080
-    const vpcId = args.network.vpcId
     const minSize = args.minSize ?? 2
     const maxSize = args.maxSize ?? pulumi.output(minSize).apply((m) => Math.max(4, m))
     const desiredCapacity = args.desiredCapacity ?? minSize
@@ -652,40 +643,14 @@ export class Ec2Service extends pulumi.ComponentResource {
     )
 
     // ---------------------------------------------------------------- traffic
-    const { blue, green } = createTargetGroups(
+    const traffic = createLoadBalancedTraffic(
       name,
-      {
-        vpcId,
-        port,
-        targetType: "instance",
-        healthCheck: { path: args.healthCheckPath ?? "/healthz" },
-        tags,
-      },
+      args,
+      { port, targetType: "instance", healthCheckPath: args.healthCheckPath ?? "/healthz", tags },
       this,
       t,
     )
-    const loadBalancer =
-      args.loadBalancer ??
-      new LoadBalancer(
-        name,
-        {
-          network: args.network,
-          domain: args.domain,
-          certificateArn: args.certificateArn,
-          insecureHttpOnly: args.insecureHttpOnly,
-          defaultTargetGroupArn: blue.arn,
-          tags: args.tags,
-          transform: t.loadBalancer,
-        },
-        parent,
-      )
-    const rule = createListenerRule(
-      name,
-      { listenerArn: loadBalancer.listenerArn, route: args.route ?? catchAllRoute, blue, green, tags },
-      this,
-      t,
-    )
-    const appSg = createAppSecurityGroup(name, { vpcId, port, loadBalancer, tags }, this, t)
+    const { blue, green, loadBalancer, rule, appSg } = traffic
 
     // ---------------------------------------------------------------- launch template
     const region = aws.getRegionOutput({}, parent).region
@@ -754,29 +719,7 @@ export class Ec2Service extends pulumi.ComponentResource {
     )
 
     // ---------------------------------------------------------------- alarms
-    const observed =
-      args.observe === undefined
-        ? undefined
-        : new ServiceAlarms(
-            name,
-            {
-              ...args.observe,
-              targetGroups: [
-                {
-                  label: "blue",
-                  loadBalancerArnSuffix: loadBalancer.arnSuffix,
-                  targetGroupArnSuffix: blue.arnSuffix,
-                },
-                {
-                  label: "green",
-                  loadBalancerArnSuffix: loadBalancer.arnSuffix,
-                  targetGroupArnSuffix: green.arnSuffix,
-                },
-              ],
-              tags: args.observe.tags ?? args.tags,
-            },
-            parent,
-          )
+    const observed = createTargetGroupAlarms(name, args, traffic, this)
 
     // ---------------------------------------------------------------- group
     let native: InstanceRefreshSettings<pulumi.Input<string>> | undefined
@@ -926,22 +869,7 @@ export class Ec2Service extends pulumi.ComponentResource {
             },
             backend: {
               kind: "asg",
-              ruleArn: rule.arn,
-              loadBalancerArnSuffix: loadBalancer.arnSuffix,
-              slots: [
-                {
-                  name: "blue",
-                  targetGroupArn: blue.arn,
-                  targetGroupArnSuffix: blue.arnSuffix,
-                  autoScalingGroup: group.name,
-                },
-                {
-                  name: "green",
-                  targetGroupArn: green.arn,
-                  targetGroupArnSuffix: green.arnSuffix,
-                  autoScalingGroup: greenGroup.name,
-                },
-              ],
+              ...albSlots(traffic, { autoScalingGroup: group.name }, { autoScalingGroup: greenGroup.name }),
             },
             replicas: desiredCapacity,
             url: this.url,
@@ -995,13 +923,7 @@ export class Ec2Service extends pulumi.ComponentResource {
       logGroupName: this.logGroupName,
       instanceRoleArn: this.instanceRoleArn,
       ...(this.assetsBucketName !== undefined ? { assetsBucketName: this.assetsBucketName } : {}),
-      ...(this.driven === undefined
-        ? {}
-        : {
-            rolloutApp: this.driven.app,
-            journalBucket: this.driven.journalBucket,
-            revision: this.driven.revision.apply((r) => r.id),
-          }),
+      ...drivenOutputs(this.driven),
     })
   }
 }

@@ -18,7 +18,6 @@ import {
 } from "../component.ts"
 import { compileEcs, type EcsNativeOptions, type EcsNativeSettings } from "../native/compileEcs.ts"
 import type { Compilation } from "../native/Native.ts"
-import { ServiceAlarms } from "../Observe.ts"
 import type { StaticAssets, StaticAssetsArgs } from "../packaging/StaticAssets.ts"
 import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
@@ -43,6 +42,7 @@ import {
   checkRolloutMode,
   createDrivenRollout,
   type DrivenServiceRollout,
+  drivenOutputs,
   imageArtifact,
   isDriven,
 } from "./driven.ts"
@@ -54,17 +54,9 @@ import {
   policyDocument,
   secretReadStatements,
 } from "./iam.ts"
-import { LoadBalancer, type LoadBalancerArgs } from "./LoadBalancer.ts"
-import {
-  catchAllRoute,
-  checkLoadBalancing,
-  createAppSecurityGroup,
-  createListenerRule,
-  createTargetGroups,
-  type ServiceRoute,
-  serviceUrl,
-  type TargetTransforms,
-} from "./targets.ts"
+import type { LoadBalancer, LoadBalancerArgs } from "./LoadBalancer.ts"
+import { albSlots, createLoadBalancedTraffic, createTargetGroupAlarms } from "./loadBalancedService.ts"
+import { checkLoadBalancing, type ServiceRoute, serviceUrl, type TargetTransforms } from "./targets.ts"
 import type { HttpsArgs, ObserveArgs, RolloutArgs, ServiceNetwork } from "./types.ts"
 
 const TYPE = "slipway:aws:FargateService"
@@ -804,59 +796,17 @@ export class FargateService extends pulumi.ComponentResource {
     )
 
     // ---------------------------------------------------------------- traffic
-    const { blue, green } = createTargetGroups(
+    const traffic = createLoadBalancedTraffic(
       name,
-      { vpcId, port, targetType: "ip", healthCheck: { path: healthCheckPath }, tags },
+      args,
+      { port, targetType: "ip", healthCheckPath, tags },
       this,
       t,
     )
-    const loadBalancer =
-      args.loadBalancer ??
-      new LoadBalancer(
-        name,
-        {
-          network: args.network,
-          domain: args.domain,
-          certificateArn: args.certificateArn,
-          insecureHttpOnly: args.insecureHttpOnly,
-          defaultTargetGroupArn: blue.arn,
-          tags: args.tags,
-          transform: t.loadBalancer,
-        },
-        parent,
-      )
-    const rule = createListenerRule(
-      name,
-      { listenerArn: loadBalancer.listenerArn, route: args.route ?? catchAllRoute, blue, green, tags },
-      this,
-      t,
-    )
-    const appSg = createAppSecurityGroup(name, { vpcId, port, loadBalancer, tags }, this, t)
+    const { blue, green, loadBalancer, rule, appSg } = traffic
 
     // ---------------------------------------------------------------- alarms
-    const observed =
-      args.observe === undefined
-        ? undefined
-        : new ServiceAlarms(
-            name,
-            {
-              ...args.observe,
-              targetGroups: [
-                {
-                  label: "blue",
-                  loadBalancerArnSuffix: loadBalancer.arnSuffix,
-                  targetGroupArnSuffix: blue.arnSuffix,
-                },
-                {
-                  label: "green",
-                  loadBalancerArnSuffix: loadBalancer.arnSuffix,
-                  targetGroupArnSuffix: green.arnSuffix,
-                },
-              ],
-              tags: args.observe.tags ?? args.tags,
-            },
-            parent,
-          )
+    const observed = createTargetGroupAlarms(name, args, traffic, this)
     const watched = watchedAlarms(args.alarmNames, (a) => a, observed?.alarmNames ?? [])
 
     // ---------------------------------------------------------------- native deployments
@@ -1142,22 +1092,7 @@ export class FargateService extends pulumi.ComponentResource {
             backend: {
               kind: "ecs",
               cluster: cluster.name,
-              ruleArn: rule.arn,
-              loadBalancerArnSuffix: loadBalancer.arnSuffix,
-              slots: [
-                {
-                  name: "blue",
-                  targetGroupArn: blue.arn,
-                  targetGroupArnSuffix: blue.arnSuffix,
-                  service: service.name,
-                },
-                {
-                  name: "green",
-                  targetGroupArn: green.arn,
-                  targetGroupArnSuffix: green.arnSuffix,
-                  service: greenService.name,
-                },
-              ],
+              ...albSlots(traffic, { service: service.name }, { service: greenService.name }),
             },
             replicas: desiredCount,
             url: this.url,
@@ -1218,13 +1153,7 @@ export class FargateService extends pulumi.ComponentResource {
       loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
       logGroupName: this.logGroupName,
       ...(this.assetsBucketName !== undefined ? { assetsBucketName: this.assetsBucketName } : {}),
-      ...(this.driven === undefined
-        ? {}
-        : {
-            rolloutApp: this.driven.app,
-            journalBucket: this.driven.journalBucket,
-            revision: this.driven.revision.apply((r) => r.id),
-          }),
+      ...drivenOutputs(this.driven),
     })
   }
 }

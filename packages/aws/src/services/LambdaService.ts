@@ -40,6 +40,7 @@ import {
   checkRolloutMode,
   createDrivenRollout,
   type DrivenServiceRollout,
+  drivenOutputs,
   imageArtifact,
   isDriven,
 } from "./driven.ts"
@@ -954,13 +955,7 @@ export class LambdaService extends pulumi.ComponentResource {
       apiId: this.apiId,
       codeDeployApplicationName: this.codeDeployApplicationName,
       deploymentGroupName: this.deploymentGroupName,
-      ...(this.driven === undefined
-        ? {}
-        : {
-            rolloutApp: this.driven.app,
-            journalBucket: this.driven.journalBucket,
-            revision: this.driven.revision.apply((r) => r.id),
-          }),
+      ...drivenOutputs(this.driven),
     })
   }
 }

@@ -298,3 +298,16 @@ export const createDrivenRollout = (w: DrivenWiring): DrivenServiceRollout => {
     statusCommand,
   }
 }
+
+/**
+ * The stack outputs a service adds in driven mode: the journal's app name and bucket and
+ * the revision id (none without a driven rollout).
+ */
+export const drivenOutputs = (driven: DrivenServiceRollout | undefined): Readonly<Record<string, unknown>> =>
+  driven === undefined
+    ? {}
+    : {
+        rolloutApp: driven.app,
+        journalBucket: driven.journalBucket,
+        revision: driven.revision.apply((r) => r.id),
+      }
