@@ -47,7 +47,8 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .route .rev { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--panel);
   border: 1px solid var(--line); border-radius: 4px; padding: 1px 6px; }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: 12.5px; font-weight: 600;
-  color: #fff; vertical-align: 2px; margin-left: 8px; }
+  color: #fff; vertical-align: 2px; margin-left: 8px; white-space: nowrap; }
+td .badge { margin-left: 0; }
 .badge.succeeded, .badge.pass { background: var(--pass); }
 .badge.rolled-back, .badge.fail { background: var(--fail); }
 .badge.in-progress, .badge.inconclusive { background: var(--inconclusive); }
@@ -70,7 +71,7 @@ svg.timeline .axis, svg.timeline .tick { stroke: var(--muted); stroke-width: 1; 
 svg.timeline .panel { fill: none; stroke: var(--line); }
 svg.timeline .pause { fill: var(--pause); }
 svg.timeline .step-mark line { stroke: var(--muted); stroke-width: 0.75; stroke-dasharray: 2 3; }
-svg.timeline .step-mark text { text-anchor: middle; font-weight: 600; }
+svg.timeline .step-label { text-anchor: middle; font-weight: 600; }
 svg.timeline .weight-line { fill: none; stroke: var(--candidate); stroke-width: 2.5; stroke-linejoin: round; }
 svg.timeline .series { fill: none; stroke: var(--muted); stroke-width: 1.25; }
 svg.timeline .threshold { stroke: var(--fail); stroke-width: 1; stroke-dasharray: 5 4; opacity: 0.7; }
@@ -100,6 +101,7 @@ th { color: var(--muted); font-weight: 600; font-size: 12px; background: var(--p
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 td code { word-break: break-all; }
+td.gate { white-space: nowrap; }
 tr.verdict-fail td.reason { color: var(--fail); }
 .muted { color: var(--muted); }
 .status-rolled-back { color: var(--fail); font-weight: 600; }
@@ -208,7 +210,7 @@ const verdictsTable = (events: ReadonlyArray<RolloutEvent>, s: RolloutSummary): 
     const lead = `<td class="num"${span}>${n + 1}</td>
 <td class="time"${span}>${esc(formatInstant(e.at))}<br><span class="muted">+${esc(formatElapsed(e.at - s.startedAt))}</span></td>
 <td${span}>${e.index + 1}${step !== undefined ? ` <span class="muted">${esc(step)}</span>` : ""}</td>
-<td${span}><strong>${esc(e.gate)}</strong></td>
+<td class="gate"${span}><strong>${esc(e.gate)}</strong></td>
 <td${span}><span class="badge ${label.word}">${esc(`${label.symbol} ${label.word}`)}</span>${e.dryRun ? ` <span class="badge dry">dry run</span>` : ""}</td>
 <td class="reason"${span}>${esc(e.verdict.reason)}</td>`
     return evidence

@@ -146,11 +146,21 @@ export const renderTimelineSvg = (events: ReadonlyArray<RolloutEvent>, summary: 
     )
   }
 
-  // Step boundaries, numbered as people count them.
+  // Step boundaries, numbered as people count them. Steps that start a few pixels apart
+  // (a weight change right after a gate) share one label, `3–4`, instead of overprinting.
+  const clusters: Array<{ x: number; first: number; last: number }> = []
   for (const s of summary.steps) {
-    const sx = round(x(s.startedAt))
+    const sx = x(s.startedAt)
     out.push(
-      `<g class="step-mark"><line x1="${sx}" y1="${TOP - 12}" x2="${sx}" y2="${plotBottom}"/><text x="${sx}" y="${TOP - 16}">${s.index + 1}</text><title>${escapeHtml(`step ${s.index + 1}: ${s.label}`)}</title></g>`,
+      `<g class="step-mark"><line x1="${round(sx)}" y1="${TOP}" x2="${round(sx)}" y2="${plotBottom}"/><title>${escapeHtml(`step ${s.index + 1}: ${s.label}`)}</title></g>`,
+    )
+    const previous = clusters.at(-1)
+    if (previous !== undefined && sx - previous.x < 18) previous.last = s.index + 1
+    else clusters.push({ x: sx, first: s.index + 1, last: s.index + 1 })
+  }
+  for (const c of clusters) {
+    out.push(
+      `<text class="step-label" x="${round(c.x)}" y="${TOP - 16}">${c.first === c.last ? c.first : `${c.first}–${c.last}`}</text>`,
     )
   }
 
@@ -197,9 +207,14 @@ export const renderTimelineSvg = (events: ReadonlyArray<RolloutEvent>, summary: 
     out.push(
       `<g class="gate-panel"><text class="panel-title" x="${LEFT}" y="${top - 8}">${escapeHtml(title)}</text>`,
       `<rect class="panel" x="${LEFT}" y="${top}" width="${PLOT_WIDTH}" height="${GATE_HEIGHT}"/>`,
-      `<text class="y-label" x="${LEFT - 8}" y="${round(gy(hi))}">${escapeHtml(formatNumber(Number(hi.toPrecision(3))))}</text>`,
-      `<text class="y-label" x="${LEFT - 8}" y="${round(gy(lo))}">${escapeHtml(formatNumber(Number(lo.toPrecision(3))))}</text>`,
     )
+    // A scale only when there is something numeric to read against it (a probe has none).
+    if (values.length > 0) {
+      out.push(
+        `<text class="y-label" x="${LEFT - 8}" y="${round(gy(hi))}">${escapeHtml(formatNumber(Number(hi.toPrecision(3))))}</text>`,
+        `<text class="y-label" x="${LEFT - 8}" y="${round(gy(lo))}">${escapeHtml(formatNumber(Number(lo.toPrecision(3))))}</text>`,
+      )
+    }
     const thresholds = [...new Set(s.points.flatMap((p) => (p.threshold !== undefined ? [p.threshold] : [])))]
     for (const t of thresholds) {
       const ty = round(gy(t))
