@@ -231,6 +231,18 @@ describe("Supervisor", () => {
       const reply = yield* Fiber.join(slow)
       assert.strictEqual(reply.status, 200)
       assert.strictEqual(JSON.parse(reply.body).path, "/slow")
+      // The log is appended through a write stream (and the app's stdout arrives on its own
+      // schedule), so its last lines may land just after the replica is reported stopped.
+      const complete = (text: string) =>
+        text.includes("SIGTERM received") && text.includes("stopped: exited with code 0")
+      assert.isTrue(
+        yield* eventually(
+          Effect.sync(() => complete(readFileSync(logFile, "utf8"))),
+          50,
+          20,
+        ),
+        "the replica log records the SIGTERM and the clean exit",
+      )
       const log = readFileSync(logFile, "utf8")
       assert.include(log, "SIGTERM received")
       assert.include(log, "stopped: exited with code 0")
@@ -264,10 +276,13 @@ describe("Supervisor", () => {
       const reply = yield* Fiber.join(slow)
       assert.strictEqual(reply.status, 200)
       assert.strictEqual(JSON.parse(reply.body).path, "/work")
-      assert.include(
-        readFileSync(status!.replicas[0]!.logFile, "utf8"),
-        "SIGTERM received: draining 1 in-flight request(s)",
+      const logFile = status!.replicas[0]!.logFile
+      yield* eventually(
+        Effect.sync(() => readFileSync(logFile, "utf8").includes("SIGTERM received")),
+        50,
+        20,
       )
+      assert.include(readFileSync(logFile, "utf8"), "SIGTERM received: draining 1 in-flight request(s)")
     }).pipe(Effect.provide(target())),
   )
 
