@@ -37,12 +37,6 @@ export const openSession = (parsed: Parsed, required: boolean) =>
     return { config, stateDir } satisfies Session
   })
 
-/** The app a command is about: from the config. */
-export const appOf = (session: Session): string => {
-  if (!session.config) throw new Error("unreachable: app without config")
-  return session.config.app
-}
-
 /**
  * Probes reach a candidate's replica directly (it may have no traffic yet); alarms are an
  * AWS notion with no local meaning, so an alarm gate says so instead of crashing.

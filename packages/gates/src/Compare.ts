@@ -16,7 +16,7 @@ import {
 import { Effect, Result } from "effect"
 import { GateConfigError } from "./GateConfigError.ts"
 import { formatDelta, formatNumber, formatValue, metricLabel, overWindow } from "./internal/format.ts"
-import { readMetric, unusableReason, usable } from "./internal/metrics.ts"
+import { readCandidateAndStable, unusableReason, usable } from "./internal/metrics.ts"
 import { numberOption, positiveDurationOption } from "./internal/options.ts"
 import { guard } from "./internal/verdicts.ts"
 
@@ -106,35 +106,16 @@ export const compare = (options: CompareOptions): Gate<MetricSource> => {
       guard(
         name,
         Effect.gen(function* () {
-          const stable = context.stable
-          if (stable === null) {
-            return Verdict.Inconclusive({
-              reason: `no stable revision to compare ${label} against (first deployment)`,
-              evidence: [{ gate: name, threshold, observed: null, detail: "no stable revision" }],
-            })
-          }
-          const [candidateRead, stableRead] = yield* Effect.all(
-            [
-              readMetric({ app: context.app, revision: context.candidate.id, metric, window: windowMs }),
-              readMetric({ app: context.app, revision: stable.id, metric, window: windowMs }),
-            ],
-            { concurrency: 2 },
-          )
-          const failures = [candidateRead, stableRead].filter(Result.isFailure)
-          if (failures.length > 0) {
-            return Verdict.Inconclusive({
-              reason: `could not read ${label}: ${failures.map((f) => f.failure.message).join("; ")}`,
-              evidence: failures.map((f) => ({
-                gate: name,
-                query: f.failure.query,
-                observed: null,
-                threshold,
-                detail: f.failure.message,
-              })),
-            })
-          }
-          const candidate = Result.getOrThrow(candidateRead)
-          const baseline = Result.getOrThrow(stableRead)
+          const read = yield* readCandidateAndStable({
+            gate: name,
+            label,
+            threshold,
+            metric,
+            windowMs,
+            context,
+          })
+          if (Result.isFailure(read)) return read.failure
+          const { candidate, stable: baseline } = read.success
           const side = (which: string, result: typeof candidate, detail?: string): Evidence => ({
             gate: name,
             query: result.query,

@@ -16,7 +16,7 @@ import {
 import { Effect, Result } from "effect"
 import { GateConfigError } from "./GateConfigError.ts"
 import { formatNumber, formatValue, metricLabel } from "./internal/format.ts"
-import { readMetric } from "./internal/metrics.ts"
+import { readCandidateAndStable } from "./internal/metrics.ts"
 import { countOption, numberOption, positiveDurationOption } from "./internal/options.ts"
 import { guard } from "./internal/verdicts.ts"
 import {
@@ -188,35 +188,16 @@ export const mannWhitney = (options: MannWhitneyGateOptions): Gate<MetricSource>
       guard(
         name,
         Effect.gen(function* () {
-          const stable = context.stable
-          if (stable === null) {
-            return Verdict.Inconclusive({
-              reason: `no stable revision to compare ${label} against (first deployment)`,
-              evidence: [{ gate: name, threshold, observed: null, detail: "no stable revision" }],
-            })
-          }
-          const [candidateRead, stableRead] = yield* Effect.all(
-            [
-              readMetric({ app: context.app, revision: context.candidate.id, metric, window: windowMs }),
-              readMetric({ app: context.app, revision: stable.id, metric, window: windowMs }),
-            ],
-            { concurrency: 2 },
-          )
-          const failures = [candidateRead, stableRead].filter(Result.isFailure)
-          if (failures.length > 0) {
-            return Verdict.Inconclusive({
-              reason: `could not read ${label}: ${failures.map((f) => f.failure.message).join("; ")}`,
-              evidence: failures.map((f) => ({
-                gate: name,
-                query: f.failure.query,
-                observed: null,
-                threshold,
-                detail: f.failure.message,
-              })),
-            })
-          }
-          const candidateResult = Result.getOrThrow(candidateRead)
-          const stableResult = Result.getOrThrow(stableRead)
+          const read = yield* readCandidateAndStable({
+            gate: name,
+            label,
+            threshold,
+            metric,
+            windowMs,
+            context,
+          })
+          if (Result.isFailure(read)) return read.failure
+          const { candidate: candidateResult, stable: stableResult } = read.success
           const judgement = judge(candidateResult.samples ?? [], stableResult.samples ?? [], judgeOptions)
           const { test } = judgement
           const n1 = judgement.candidate.kept.length
