@@ -662,8 +662,9 @@ describe("compileInstanceRefresh", () => {
     const refused = refusalOf(compileInstanceRefresh(plan([w(10), bake(1_500), w(100)])))
     assert.strictEqual(
       refused.reason,
-      "the checkpoint bake is 1500ms, which is not a whole number of seconds",
+      "the checkpoint bake is 1500ms, which is not a whole number of seconds; the mechanism counts seconds and Slipway does not round a bake",
     )
+    assert.strictEqual(refused.alternative, `use a duration of 2s or 1s, or ${ASG_DRIVEN}`)
   })
 
   it("refuses gates without alarms, and anything after 100%", () => {

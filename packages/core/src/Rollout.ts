@@ -66,6 +66,13 @@ export interface ResumeOptions<R = never> {
 
 type Requirements<R> = Compute | TrafficRouter | Journal | RolloutEvents | R
 
+/**
+ * A `gates` list, remembered as given so that what the gates need together is their
+ * union. (Inferring `R` from `ReadonlyArray<Gate<R>>` cannot do that: TypeScript picks one
+ * gate's `R` and rejects the others.)
+ */
+type GateList = ReadonlyArray<Gate<unknown>>
+
 const defaultOwner = (): string => {
   try {
     return `${userInfo().username} (pid ${process.pid})`
@@ -117,18 +124,23 @@ const rolloutIdFor = (candidate: Revision, startedAt: number): string =>
  * const outcome = Rollout.run({ app: "hello", stable, candidate, strategy, gates: [health], replicas: 2 }).pipe(
  *   Effect.provide(Layer.mergeAll(Memory.layer, Journal.layerFile(".slipway"), RolloutEvents.layerDiscard)),
  * )
+ *
+ * // Gates needing different services: the rollout needs all of them, inferred.
+ * const guarded = Rollout.run({ app: "hello", stable, candidate, strategy, gates: [errorRate, alarm], replicas: 2 })
+ * // Effect<RolloutOutcome, …, Compute | TrafficRouter | Journal | RolloutEvents | MetricSource | AlarmSource>
  */
-export const run = <R = never>(
-  options: RunOptions<R>,
+export const run = <R = never, Gates extends GateList = ReadonlyArray<Gate<R>>>(
+  // `R` is only ever given by hand (`run<MetricSource>(…)`); otherwise the gates decide.
+  options: RunOptions<NoInfer<R> | Gate.Requirements<Gates[number]>> & { readonly gates?: Gates },
 ): Effect.Effect<
   RolloutOutcome,
   RolloutFailed | RolloutLocked | StrategyInvalid | JournalError,
-  Requirements<R>
+  Requirements<R | Gate.Requirements<Gates[number]>>
 > =>
   Effect.scoped(
     Effect.gen(function* () {
       const strategy = yield* validateRollout(options)
-      const gates = options.gates ?? []
+      const gates: ReadonlyArray<Gate<R | Gate.Requirements<Gates[number]>>> = options.gates ?? []
       const journal = yield* Journal
       yield* journal.lock(options.app, options.owner ?? defaultOwner())
       const control = options.control ?? (yield* RolloutControl.make)
@@ -200,17 +212,17 @@ export const run = <R = never>(
  *   Effect.map(Option.match({ onNone: () => "nothing to resume", onSome: (o) => o.status })),
  * )
  */
-export const resume = <R = never>(
+export const resume = <R = never, Gates extends GateList = ReadonlyArray<Gate<R>>>(
   app: string,
-  options: ResumeOptions<R> = {},
+  options: ResumeOptions<NoInfer<R> | Gate.Requirements<Gates[number]>> & { readonly gates?: Gates } = {},
 ): Effect.Effect<
   Option.Option<RolloutOutcome>,
   RolloutFailed | RolloutLocked | StrategyInvalid | JournalError,
-  Requirements<R>
+  Requirements<R | Gate.Requirements<Gates[number]>>
 > =>
   Effect.scoped(
     Effect.gen(function* () {
-      const gates = options.gates ?? []
+      const gates: ReadonlyArray<Gate<R | Gate.Requirements<Gates[number]>>> = options.gates ?? []
       const journal = yield* Journal
       yield* journal.lock(app, options.owner ?? defaultOwner())
       const found = yield* journal.load(app)

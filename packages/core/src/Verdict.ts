@@ -84,3 +84,19 @@ export interface Gate<R = never> {
   /** When true the verdict is recorded but never stops the rollout. */
   readonly dryRun?: boolean
 }
+
+/**
+ * Type-level helpers for gates.
+ *
+ * @example
+ * import type { Gate, MetricSource } from "@slipway/core"
+ * import type { AlarmSource } from "@slipway/gates"
+ * type Needs = Gate.Requirements<Gate<MetricSource> | Gate<AlarmSource>> // MetricSource | AlarmSource
+ */
+export declare namespace Gate {
+  /**
+   * The services a gate needs; for a union of gates (such as `Gates[number]` of a list),
+   * the union of what each needs.
+   */
+  export type Requirements<G> = G extends Gate<infer R> ? R : never
+}

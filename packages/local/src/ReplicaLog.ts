@@ -2,10 +2,15 @@
  * A replica's output: appended to a file in the state directory (the whole history, for
  * people) and kept as a ring of the last lines in memory (for error messages such as
  * "replica 1 of hello-3f9c exited with code 1: Error: listen EADDRINUSE …").
+ *
+ * The ring is fed synchronously from the child's `data` events, so error messages never
+ * wait for the disk. The file is written through an async stream (the app is never held up
+ * by our I/O); whoever reads the file must first await `flushed()` (or `close()`).
  */
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs"
 import { dirname } from "node:path"
 import type { Readable } from "node:stream"
+import { finished } from "node:stream/promises"
 
 /**
  * A log file plus an in-memory tail.
@@ -14,7 +19,9 @@ import type { Readable } from "node:stream"
  * import { ReplicaLog } from "@slipway/local"
  * const log = new ReplicaLog("/tmp/state/logs/hello-3f9c/replica-1.log", 50)
  * log.note("starting")
- * log.tail() // ["[slipway] starting"]
+ * log.tail() // ["[slipway] starting"] — at once, from memory
+ * await log.flushed() // now the file holds "[slipway] starting\n" too
+ * await log.close()
  */
 export class ReplicaLog {
   readonly file: string
@@ -26,20 +33,29 @@ export class ReplicaLog {
   // earlier life must not explain this one's exit.
   private total = 0
   private lifeStart = 0
+  // Writes handed to the stream, and how many of them it has finished (in order: a Writable
+  // completes its writes one after another), for `flushed()`.
+  private issued = 0
+  private settled = 0
+  private readonly waiters: Array<{ readonly upTo: number; readonly resolve: () => void }> = []
+  private closing: Promise<void> | undefined
 
   constructor(file: string, capacity = 50) {
     this.file = file
     this.capacity = capacity
     mkdirSync(dirname(file), { recursive: true })
     this.out = createWriteStream(file, { flags: "a" })
+    // A log that cannot be written must not take the replica down; the ring still works.
     this.out.on("error", () => undefined)
+    // Destroyed (error) or closed: nothing pending will ever land, so nobody waits for it.
+    this.out.on("close", () => this.settle(this.issued))
   }
 
   /** Copies a child's stdout or stderr into the log, line by line. */
   capture(stream: Readable): void {
     stream.setEncoding("utf8")
     stream.on("data", (chunk: string) => {
-      this.out.write(chunk)
+      this.write(chunk)
       const text = (this.partial.get(stream) ?? "") + chunk
       const parts = text.split(/\r?\n/)
       this.partial.set(stream, parts.pop() ?? "")
@@ -55,7 +71,7 @@ export class ReplicaLog {
   /** Adds a line of the supervisor's own (marked `[slipway]`). */
   note(text: string): void {
     const line = `[slipway] ${text}`
-    this.out.write(`${line}\n`)
+    this.write(`${line}\n`)
     this.push(line)
   }
 
@@ -87,8 +103,45 @@ export class ReplicaLog {
     return this.lines.slice(first).filter((l) => !l.startsWith("[slipway]") && l.trim().length > 0)
   }
 
-  close(): void {
-    this.out.end()
+  /**
+   * Resolves once everything received so far is in the file (or the file has failed, in
+   * which case it never will be). Later output is not waited for.
+   */
+  flushed(): Promise<void> {
+    const upTo = this.issued
+    if (this.settled >= upTo) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ upTo, resolve }))
+  }
+
+  /** Ends the file; resolves once all of it is on disk and the file is closed. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.out.end()
+      this.closing = finished(this.out).then(
+        () => this.settle(this.issued),
+        () => this.settle(this.issued),
+      )
+    }
+    return this.closing
+  }
+
+  private write(text: string): void {
+    // After close the line still reaches the ring; the file is done.
+    if (this.closing !== undefined) return
+    const n = ++this.issued
+    this.out.write(text, () => this.settle(n))
+  }
+
+  private settle(n: number): void {
+    if (n <= this.settled) return
+    this.settled = n
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!
+      if (waiter.upTo <= n) {
+        this.waiters.splice(i, 1)
+        waiter.resolve()
+      }
+    }
   }
 
   private push(line: string): void {

@@ -370,6 +370,9 @@ const make = (options: SupervisorOptions) =>
         )
         replica.pid = child.pid
         const exited = Effect.promise(() => child.exited).pipe(
+          // The crash is reported only once its last lines are in the log file too, so
+          // whoever reads the file on hearing of it finds them there.
+          Effect.tap(() => Effect.promise(() => replica.log.flushed())),
           Effect.flatMap((info) => {
             const ready = replica.state === "ready" || replica.state === "unhealthy"
             // A crash explains itself in its last error line; a kill by signal usually does not.
@@ -437,7 +440,8 @@ const make = (options: SupervisorOptions) =>
         yield* publish(rec)
         if (replica.fiber !== undefined) yield* Fiber.interrupt(replica.fiber)
         replica.log.note("replica stopped by the supervisor")
-        replica.log.close()
+        // Stopped means the whole log, down to the stop itself, is on disk.
+        yield* Effect.promise(() => replica.log.close())
         rec.replicas.delete(replica.index)
       })
 

@@ -11,6 +11,7 @@ import {
   StrategyInvalid,
   strategyIssues,
 } from "@slipway/core"
+import { type BackendIssue, backendIssues } from "./BackendChecks.ts"
 import { type Backend, backendLimits } from "./Backends.ts"
 import { provenanceOf } from "./internal/Provenance.ts"
 import { closest } from "./internal/Similar.ts"
@@ -101,6 +102,21 @@ export interface Reach {
 }
 
 /**
+ * One thing `explain` found. An `error` is something the backend refuses — the
+ * `@slipway/aws` compiler for it refuses with the same `reason`, `path` and `alternative` —
+ * so the strategy cannot be deployed natively as written; a `warning` is something that
+ * runs but protects less than it seems to.
+ *
+ * @example
+ * import { canary, explain } from "@slipway/strategies"
+ * const [finding] = explain(canary({ steps: [{ weight: 10, bake: "90s" }] }), [], { backend: "ecs-native" }).findings
+ * if (finding?.severity === "error") console.log(finding.path, finding.reason, finding.alternative)
+ */
+export type ExplainFinding =
+  | { readonly severity: "warning"; readonly message: string }
+  | ({ readonly severity: "error" } & BackendIssue)
+
+/**
  * Everything `explain` found; `text` is the same for people.
  *
  * @example
@@ -123,6 +139,11 @@ export interface Explanation {
   readonly detection: ReadonlyArray<GateDetection>
   readonly shape: TrafficShape
   readonly backend: Backend
+  /** Every finding, errors (what the backend refuses) first. */
+  readonly findings: ReadonlyArray<ExplainFinding>
+  /** The messages of the error-level findings: empty when the backend runs the plan as written. */
+  readonly errors: ReadonlyArray<string>
+  /** The message of every finding, errors included (see `findings` for which is which). */
   readonly warnings: ReadonlyArray<string>
   /** What the constructor did on your behalf (e.g. an appended SetWeight 100). */
   readonly notes: ReadonlyArray<string>
@@ -207,10 +228,12 @@ const describe = (
  * - `worstCaseDetectionMs`: per gate `initialDelay + interval × (failureLimit + 1) + period`
  *   (interval and failureLimit default to the strategy's analysis), the slowest over gates,
  *   and per step in `plan[i].detectionMs`.
- * - `warnings`: bakes shorter than detection, sampling faster than a metric's period, no
- *   gates, unknown gate names, jumps over 50 points, gates at 0% traffic, old side scaled
- *   down before a problem could be seen, pauses written in ms by mistake, and what the
- *   backend cannot run.
+ * - `findings` (messages in `warnings`): errors first — everything the backend refuses,
+ *   from `backendIssues`, the same checks the `@slipway/aws` compilers refuse with (messages
+ *   in `errors`) — then warnings: bakes shorter than detection, sampling faster than a
+ *   metric's period, no gates, unknown gate names, jumps over 50 points, gates at 0%
+ *   traffic, old side scaled down before a problem could be seen, pauses written in ms by
+ *   mistake.
  *
  * Throws `StrategyInvalid` if the strategy itself is invalid.
  *
@@ -223,6 +246,9 @@ const describe = (
  * e.minimumTotalMs // 900000 (100% at +15m)
  * e.worstCaseDetectionMs // 240000 (0s + 1m × 3 + 1m)
  * console.log(e.text)
+ * explain(canary({ steps: [{ weight: 10, bake: "90s" }] }), [], { backend: "ecs-native" }).errors[0]
+ * // "ecs-native cannot run this strategy natively: steps[2]: the bake at 10% is 1m30s, which is not a whole
+ * //  number of minutes; … Instead: use a duration of 2m or 1m, or run it driven: set rollout: { mode: "driven" } …"
  */
 export const explain = (
   strategy: Strategy,
@@ -357,44 +383,13 @@ export const explain = (
     }
   }
 
-  // --- the backend
+  // --- the backend: exactly what its compiler would refuse
   const shape = trafficShape(strategy)
-  if (backend !== "driven") {
-    if (!limits.shapes.includes(shape._tag)) {
-      warn(
-        `${backend} runs only ${limits.shapes.join(", ")} shapes; this plan is ${describeShape(shape)} — run it driven, ` +
-          "or choose a shape the backend has",
-      )
-    }
-    for (const s of plan) {
-      if (s.step._tag !== "Pause") continue
-      if (s.step.duration === undefined) {
-        if (!limits.manualApproval) {
-          warn(
-            `step ${s.index} waits for a person, which ${backend} cannot do (${limits.title}); use a timed pause or run it driven`,
-          )
-        }
-        continue
-      }
-      if (limits.maxPauseMs !== null && s.step.duration > limits.maxPauseMs) {
-        warn(
-          `step ${s.index} pauses ${fmt(s.step.duration)}, longer than ${backend} accepts for a ${limits.pauseTerm}`,
-        )
-      }
-      if (s.step.duration % limits.granularityMs !== 0) {
-        const rounded = Math.ceil(s.step.duration / limits.granularityMs) * limits.granularityMs
-        warn(
-          `step ${s.index} pauses ${fmt(s.step.duration)}, but ${backend} counts whole ${limits.granularity}: ` +
-            `it would run ${fmt(rounded)}`,
-        )
-      }
-    }
-    if (limits.maxScaleDownDelayMs !== null && strategy.scaleDownDelay > limits.maxScaleDownDelayMs) {
-      warn(
-        `scaleDownDelay ${fmt(strategy.scaleDownDelay)} is longer than ${backend} accepts for ${limits.scaleDownTerm}`,
-      )
-    }
-  }
+  const refusals = backendIssues(strategy, backend)
+  const findings: ReadonlyArray<ExplainFinding> = [
+    ...refusals.map((i): ExplainFinding => ({ severity: "error", ...i })),
+    ...warnings.map((message): ExplainFinding => ({ severity: "warning", message })),
+  ]
 
   const reaches: Array<Reach> = plan.flatMap((s) =>
     s.step._tag === "SetWeight"
@@ -462,6 +457,13 @@ export const explain = (
     lines.push("", "Notes")
     for (const n of notes) lines.push(`  - ${n}`)
   }
+  if (refusals.length > 0) {
+    lines.push("", `Errors (${refusals.length}): ${backend} refuses this plan as written`)
+    for (const i of refusals) {
+      const where = i.path !== undefined && !i.reason.includes(i.path) ? `${i.path}: ` : ""
+      lines.push(`  ✗ ${where}${i.reason}. Instead: ${i.alternative}`)
+    }
+  }
   lines.push("", warnings.length === 0 ? "No warnings." : `Warnings (${warnings.length})`)
   for (const w of warnings) lines.push(`  ! ${w}`)
 
@@ -476,7 +478,9 @@ export const explain = (
     detection,
     shape,
     backend,
-    warnings,
+    findings,
+    errors: refusals.map((i) => i.message),
+    warnings: findings.map((f) => f.message),
     notes,
     text: lines.join("\n"),
   }

@@ -8,11 +8,19 @@
  */
 export { type Step, type Strategy, StrategyInvalid, type StrategyIssue } from "@slipway/core"
 export { type AllAtOnceOptions, allAtOnce } from "./AllAtOnce.ts"
-export { type Backend, type BackendLimits, backendLimits } from "./Backends.ts"
+export { type BackendIssue, backendIssues, ecsDeploymentStrategy } from "./BackendChecks.ts"
+export {
+  type Backend,
+  type BackendLimits,
+  type BackendScaling,
+  type BackendStage,
+  backendLimits,
+} from "./Backends.ts"
 export { type BlueGreenOptions, blueGreen } from "./BlueGreen.ts"
 export { type CanaryOptions, type CanaryStep, canary } from "./Canary.ts"
 export { type CustomStep, custom } from "./Custom.ts"
 export {
+  type ExplainFinding,
   type ExplainGate,
   type ExplainOptions,
   type Explanation,
@@ -39,6 +47,7 @@ export {
   presets,
 } from "./Presets.ts"
 export { type ReplicasOrPercent, type RollingOptions, rolling } from "./Rolling.ts"
+export * as Segments from "./Segments.ts"
 export { type TrafficShape, trafficShape } from "./Shape.ts"
 export type { StrategySpec } from "./Strategies.ts"
 export * as Strategies from "./Strategies.ts"

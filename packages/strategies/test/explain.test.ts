@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   allAtOnce,
+  backendLimits,
   blueGreen,
   canary,
   canary10Percent5Minutes,
@@ -9,6 +10,7 @@ import {
   explain,
   linear,
   linear10PercentEvery1Minute,
+  rolling,
   StrategyInvalid,
 } from "../src/index.ts"
 import { MIN } from "./helpers.ts"
@@ -225,65 +227,135 @@ describe("explain: warnings", () => {
 })
 
 describe("explain: backends", () => {
-  it("warns when an ECS bake exceeds 1440 minutes, or is not whole minutes", () => {
+  const ECS_DRIVEN =
+    'run it driven: set rollout: { mode: "driven" } on the FargateService (Slipway shifts ALB weighted target groups itself)'
+  const errorsOf = (...args: Parameters<typeof explain>) =>
+    explain(...args).findings.flatMap((f) => (f.severity === "error" ? [f] : []))
+
+  it("reports an ECS bake that is not whole minutes as an error naming the step and the fix", () => {
+    const e = explain(canary({ steps: [{ weight: 10, bake: "90s" }] }), [], { backend: "ecs-native" })
+    const [error, ...more] = e.findings
+    assert.deepStrictEqual(error, {
+      severity: "error",
+      backend: "ecs-native",
+      path: "steps[2]",
+      reason:
+        "the bake at 10% is 1m30s, which is not a whole number of minutes; the mechanism counts minutes and Slipway does not round a bake",
+      fix: "use a duration of 2m or 1m",
+      alternative: `use a duration of 2m or 1m, or ${ECS_DRIVEN}`,
+      message:
+        "ecs-native cannot run this strategy natively: steps[2]: the bake at 10% is 1m30s, which is not a whole " +
+        "number of minutes; the mechanism counts minutes and Slipway does not round a bake. Instead: use a " +
+        `duration of 2m or 1m, or ${ECS_DRIVEN}`,
+    })
+    assert.deepStrictEqual(e.errors, [error!.message])
+    assert.isTrue(more.every((f) => f.severity === "warning"))
+    // Still among `warnings`, where callers that print them look.
+    assert.strictEqual(e.warnings[0], error!.message)
+    assert.deepStrictEqual(
+      explain(canary({ steps: [{ weight: 10, bake: "2m" }] }), [], { backend: "ecs-native" }).errors,
+      [],
+    )
+  })
+
+  it("reports an ECS bake over 1440 minutes", () => {
     const s = canary({ steps: [{ weight: 10, bake: "25h" }], scaleDownDelay: "1m" })
-    assert.include(
-      warningsOf(s, [], { backend: "ecs-native" }),
-      "step 2 pauses 1d1h, longer than ecs-native accepts for a bake time (≤ 1440 minutes)",
-    )
-    assert.include(
-      warningsOf(canary({ steps: [{ weight: 10, bake: "90s" }] }), [], { backend: "ecs-native" }),
-      "step 2 pauses 1m30s, but ecs-native counts whole minutes: it would run 2m",
+    assert.deepStrictEqual(
+      errorsOf(s, [], { backend: "ecs-native" }).map((f) => [f.path, f.reason, f.fix]),
+      [["steps[2]", "the bake at 10% is 1500 minutes; ECS accepts 0–1440", "shorten it to 24h or less"]],
     )
   })
 
-  it("warns when a CodeDeploy interval exceeds 2880 minutes", () => {
+  it("reports a scaleDownDelay that makes ECS's bake after 100% exceed 1440 minutes", () => {
+    assert.deepStrictEqual(
+      errorsOf(allAtOnce({ scaleDownDelay: "2d" }), [], { backend: "ecs-native" }).map((f) => [
+        f.path,
+        f.reason,
+      ]),
+      [
+        [
+          "scaleDownDelay",
+          "the bake after 100% (pauses + scaleDownDelay) is 2880 minutes; ECS accepts 0–1440",
+        ],
+      ],
+    )
+  })
+
+  it("reports a CodeDeploy interval over 2880 minutes, and nothing for a driven rollout", () => {
     const s = linear({ stepPercent: 50, interval: "49h" })
-    assert.include(
-      warningsOf(s, [], { backend: "codedeploy-lambda" }),
-      "step 2 pauses 2d1h, longer than codedeploy-lambda accepts for a canary/linear interval (≤ 2880 minutes)",
+    assert.deepStrictEqual(
+      errorsOf(s, [], { backend: "codedeploy-lambda" }).map((f) => [f.path, f.reason, f.fix]),
+      [
+        [
+          "steps[2]",
+          "the bake at 50% is 2940 minutes; CodeDeploy waits at most 2880 minutes between shifts",
+          "bake 48h or less",
+        ],
+      ],
     )
-    assert.notInclude(warningsOf(s, [], { backend: "driven" }).join("\n"), "longer than")
+    assert.deepStrictEqual(explain(s, [], { backend: "driven" }).errors, [])
   })
 
-  it("warns when an instance-refresh checkpoint delay exceeds 48 hours", () => {
+  it("reports that an instance refresh cannot run canary() or linear(): they size the candidate before traffic", () => {
     const s = canary({ steps: [{ weight: 50, bake: "49h" }] })
-    assert.include(
-      warningsOf(s, [], { backend: "asg-refresh" }),
-      "step 2 pauses 2d1h, longer than asg-refresh accepts for a checkpoint delay (≤ 48 hours)",
+    assert.deepStrictEqual(
+      errorsOf(s, [], { backend: "asg-refresh" }).map((f) => [f.path, f.reason, f.fix]),
+      [
+        [
+          "steps[0]",
+          "steps[0] sizes the candidate to 100% ahead of its traffic, beside an untouched old fleet; an instance " +
+            "refresh replaces old instances in place, each new one taking traffic as it comes in service",
+          "drop the Scale step or use rolling() (capacity moves with traffic)",
+        ],
+        [
+          "steps[2]",
+          "the checkpoint bake is 2d1h; checkpointDelay is at most 48h (172800 s)",
+          "bake 48h or less",
+        ],
+      ],
     )
+    assert.lengthOf(errorsOf(linear({ stepPercent: 25, interval: "1m" }), [], { backend: "asg-refresh" }), 1)
+    assert.deepStrictEqual(
+      explain(rolling({ batchPercent: 25, pauseBetween: "2m" }), [], { backend: "asg-refresh" }).errors,
+      [],
+    )
+    assert.strictEqual(backendLimits["asg-refresh"].scaling, "with-traffic")
   })
 
-  it("warns that native backends cannot wait for a person", () => {
-    assert.include(
-      warningsOf(blueGreen({ autoPromote: false }), [], { backend: "codedeploy-lambda" }),
-      "step 2 waits for a person, which codedeploy-lambda cannot do (CodeDeploy for Lambda (TimeBasedCanary / " +
-        "TimeBasedLinear / AllAtOnce)); use a timed pause or run it driven",
+  it("reports a wait for a person where the backend has none, and accepts ECS's PAUSE hooks", () => {
+    assert.deepStrictEqual(
+      errorsOf(blueGreen({ autoPromote: false }), [], { backend: "codedeploy-lambda" }).map((f) => f.reason),
+      ["steps[2] pauses until promoted; CodeDeploy Lambda deployments cannot wait for a person"],
     )
+    // Before traffic, ECS waits at a PAUSE lifecycle hook.
+    assert.deepStrictEqual(
+      explain(blueGreen({ autoPromote: false }), [], { backend: "ecs-native" }).errors,
+      [],
+    )
+    assert.deepStrictEqual(backendLimits["ecs-native"].manualApprovalAt, ["beforeTraffic", "atFull"])
   })
 
-  it("warns when the traffic shape is one the backend does not have", () => {
+  it("reports a traffic shape the backend does not have", () => {
     const s = canary({
       steps: [
         { weight: 10, bake: "5m" },
         { weight: 50, bake: "5m" },
       ],
     })
-    assert.include(
-      warningsOf(s, [], { backend: "ecs-native" }),
-      "ecs-native runs only AllAtOnce, Canary, Linear shapes; this plan is stepped 10% → 50% → 100% — run it " +
-        "driven, or choose a shape the backend has",
+    const [error] = errorsOf(s, [], { backend: "ecs-native" })
+    assert.strictEqual(
+      error?.reason,
+      "ECS CANARY shifts traffic once: canaryPercent then 100%. This strategy has 3 weights (10, 50, 100), and ECS " +
+        "LINEAR needs equal steps (these are +10, +40, +50)",
     )
+    assert.strictEqual(error?.alternative, ECS_DRIVEN)
     assert.strictEqual(
       explain(linear10PercentEvery1Minute, [], { backend: "codedeploy-lambda" }).shape._tag,
       "Linear",
     )
-  })
-
-  it("warns when scaleDownDelay exceeds ECS's 1440-minute bake time", () => {
-    assert.include(
-      warningsOf(allAtOnce({ scaleDownDelay: "2d" }), [], { backend: "ecs-native" }),
-      "scaleDownDelay 2d is longer than ecs-native accepts for bakeTimeInMinutes (≤ 1440)",
+    assert.deepStrictEqual(
+      explain(linear10PercentEvery1Minute, [], { backend: "codedeploy-lambda" }).errors,
+      [],
     )
   })
 
@@ -339,7 +411,7 @@ describe("explain: text", () => {
     )
   })
 
-  it("shows approvals in reach times and lists warnings", () => {
+  it("shows approvals in reach times and lists what the backend refuses as errors", () => {
     const text = explain(blueGreen({ autoPromote: false }), [], { backend: "asg-refresh" }).text
     assert.include(text, "blueGreen: 4 steps, 100% at +0s + 1 approval at the earliest, 1 manual approval")
     assert.include(text, "  +0s + 1 approval  100%")
@@ -349,6 +421,13 @@ describe("explain: text", () => {
       text,
       "Backend: asg-refresh, EC2 Auto Scaling instance refresh (checkpoints); shape: all at once",
     )
-    assert.include(text, "Warnings (1)\n  ! step 2 waits for a person, which asg-refresh cannot do")
+    assert.include(
+      text,
+      "Errors (3): asg-refresh refuses this plan as written\n" +
+        "  ✗ steps[2] pauses until promoted; instance refresh checkpoints wait a fixed checkpointDelay and cannot " +
+        'wait for a person. Instead: use a timed pause, or run it driven: set rollout: { mode: "driven" } on the ' +
+        "Ec2Service (two Auto Scaling groups behind ALB weighted target groups)\n",
+    )
+    assert.include(text, "\n\nNo warnings.")
   })
 })

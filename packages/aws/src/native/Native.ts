@@ -4,6 +4,7 @@
  * and what to do instead. A strategy is never approximated: either the mechanism does
  * exactly what the steps say, or it is refused.
  */
+import { type Backend, backendLimits } from "@slipway/strategies"
 import { Data, Effect } from "effect"
 
 /**
@@ -14,6 +15,21 @@ import { Data, Effect } from "effect"
  * const backend: NativeBackend = "ecs"
  */
 export type NativeBackend = "ecs" | "codedeploy-lambda" | "instance-refresh"
+
+/**
+ * The `@slipway/strategies` name of each mechanism (`explain`'s `backend` option and
+ * `backendIssues`), whose checks the compiler refuses with.
+ *
+ * @example
+ * import { strategiesBackend } from "@slipway/aws"
+ * import { explain, linear } from "@slipway/strategies"
+ * explain(linear({ stepPercent: 10, interval: "1m" }), [], { backend: strategiesBackend["instance-refresh"] }).errors
+ */
+export const strategiesBackend: Readonly<Record<NativeBackend, Exclude<Backend, "driven">>> = {
+  ecs: "ecs-native",
+  "codedeploy-lambda": "codedeploy-lambda",
+  "instance-refresh": "asg-refresh",
+}
 
 /**
  * The strategy compiled: `settings` are what the mechanism is given; `notes` say how each step maps.
@@ -104,7 +120,7 @@ export const compiledOrFail = <S>(compilation: Compilation<S>): Effect.Effect<S,
 /**
  * The driven alternative for each backend: the service argument that runs the same
  * strategy with Slipway moving the traffic itself (`pulumi up` drives it, any steps and
- * gates).
+ * gates). Written once, in `backendLimits` of `@slipway/strategies`.
  *
  * @example
  * import { drivenAlternative } from "@slipway/aws"
@@ -112,9 +128,7 @@ export const compiledOrFail = <S>(compilation: Compilation<S>): Effect.Effect<S,
  * // 'run it driven: set rollout: { mode: "driven" } on the FargateService (Slipway shifts ALB weighted target groups itself)'
  */
 export const drivenAlternative: Readonly<Record<NativeBackend, string>> = {
-  ecs: 'run it driven: set rollout: { mode: "driven" } on the FargateService (Slipway shifts ALB weighted target groups itself)',
-  "codedeploy-lambda":
-    'run it driven: set rollout: { mode: "driven" } on the LambdaService (Slipway shifts the live alias\'s routing weights itself)',
-  "instance-refresh":
-    'run it driven: set rollout: { mode: "driven" } on the Ec2Service (two Auto Scaling groups behind ALB weighted target groups)',
+  ecs: backendLimits[strategiesBackend.ecs].drivenAlternative!,
+  "codedeploy-lambda": backendLimits[strategiesBackend["codedeploy-lambda"]].drivenAlternative!,
+  "instance-refresh": backendLimits[strategiesBackend["instance-refresh"]].drivenAlternative!,
 }

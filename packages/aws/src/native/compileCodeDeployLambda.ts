@@ -8,23 +8,9 @@
  * AfterAllowTraffic hook. Anything outside it is refused.
  */
 import type { Strategy } from "@slipway/core"
+import { backendLimits } from "@slipway/strategies"
 import type { Compilation } from "./Native.ts"
-import {
-  bakeOf,
-  compileWith,
-  equalStep,
-  gatesIn,
-  increments,
-  manualPausesIn,
-  pathOf,
-  planTraffic,
-  planWeights,
-  refuse,
-  type Segment,
-  scalesIn,
-  timedPausesIn,
-  wholeMinutes,
-} from "./TrafficPlan.ts"
+import { bakeOf, compileWith, gatesIn, planTraffic, planWeights, refuse, scalesIn } from "./TrafficPlan.ts"
 
 /**
  * Gate info for CodeDeploy. `Ref` is `string` or a Pulumi `Input<string>`.
@@ -90,8 +76,8 @@ export interface CodeDeployLambdaSettings<Ref = string> {
   readonly appSpecHooks: Array<{ readonly BeforeAllowTraffic: Ref } | { readonly AfterAllowTraffic: Ref }>
 }
 
-const MAX_ALARMS = 10
-const MAX_INTERVAL_MINUTES = 2880
+const MAX_ALARMS = backendLimits["codedeploy-lambda"].maxAlarms!
+const MINUTE = 60_000
 
 const predefinedName = (routing: CodeDeployTrafficRoutingConfig): string | undefined => {
   switch (routing.type) {
@@ -112,27 +98,6 @@ const predefinedName = (routing: CodeDeployTrafficRoutingConfig): string | undef
         : undefined
     }
   }
-}
-
-const intervalOf = (segment: Segment, what: string): number => {
-  const path = pathOf(timedPausesIn(segment)[0], segment)
-  const minutes = wholeMinutes(bakeOf(segment), what, path)
-  if (minutes < 1) {
-    refuse(`${what} is 0; CodeDeploy waits at least one whole minute between shifts`, {
-      ...(path === undefined ? {} : { path }),
-      fix: "add a Pause of 1m or more after the SetWeight",
-    })
-  }
-  if (minutes > MAX_INTERVAL_MINUTES) {
-    refuse(
-      `${what} is ${minutes} minutes; CodeDeploy waits at most ${MAX_INTERVAL_MINUTES} minutes between shifts`,
-      {
-        ...(path === undefined ? {} : { path }),
-        fix: "bake 48h or less",
-      },
-    )
-  }
-  return minutes
 }
 
 /**
@@ -157,7 +122,9 @@ export const compileCodeDeployLambda = <Ref = string>(
   options: CodeDeployLambdaOptions<Ref> = {},
 ): Compilation<CodeDeployLambdaSettings<Ref>> =>
   compileWith("codedeploy-lambda", (notes) => {
-    const plan = planTraffic(strategy)
+    // What the strategy alone rules out (waits for a person, waits before traffic or after
+    // 100%, uneven steps, intervals outside 1–2880 whole minutes) is refused here, with explain's messages.
+    const plan = planTraffic(strategy, "codedeploy-lambda")
     const segments = [plan.pre, ...plan.plateaus, plan.final]
     const alarms = options.alarms ?? []
     if (alarms.length > MAX_ALARMS) {
@@ -166,27 +133,11 @@ export const compileCodeDeployLambda = <Ref = string>(
         fix: "combine them into a composite alarm",
       })
     }
-    for (const segment of segments) {
-      const manual = manualPausesIn(segment)[0]
-      if (manual !== undefined) {
-        refuse(
-          `steps[${manual.index}] pauses until promoted; CodeDeploy Lambda deployments cannot wait for a person`,
-          { path: `steps[${manual.index}]`, fix: "use a timed pause" },
-        )
-      }
-    }
     if (segments.some((s) => scalesIn(s).length > 0)) {
       notes.push("Scale steps need nothing: Lambda runs as many instances of a version as its traffic needs")
     }
 
     const hooks: Array<{ readonly BeforeAllowTraffic: Ref } | { readonly AfterAllowTraffic: Ref }> = []
-    const preWait = timedPausesIn(plan.pre)[0]
-    if (preWait !== undefined) {
-      refuse(
-        `steps[${preWait.index}] waits before any traffic; CodeDeploy starts shifting as soon as the BeforeAllowTraffic hook answers`,
-        { path: `steps[${preWait.index}]`, fix: "remove the pause, or bake after the first SetWeight" },
-      )
-    }
     const preGate = gatesIn(plan.pre)[0]
     if (preGate !== undefined) {
       if (options.beforeAllowTrafficHook === undefined) {
@@ -207,13 +158,6 @@ export const compileCodeDeployLambda = <Ref = string>(
         )
       }
     }
-    const finalWait = timedPausesIn(plan.final)[0]
-    if (finalWait !== undefined) {
-      refuse(
-        `steps[${finalWait.index}] waits after 100%; a CodeDeploy Lambda deployment ends with the last shift and has no bake time`,
-        { path: `steps[${finalWait.index}]`, fix: "bake before the last SetWeight instead" },
-      )
-    }
     const finalGate = gatesIn(plan.final)[0]
     if (finalGate !== undefined) {
       if (options.afterAllowTrafficHook === undefined) {
@@ -233,26 +177,15 @@ export const compileCodeDeployLambda = <Ref = string>(
       notes.push("0 → 100% in one move → AllAtOnce")
     } else if (weights.length === 1) {
       const plateau = plan.plateaus[0]!
-      const interval = intervalOf(plateau, `the bake at ${plateau.weight}%`)
+      const interval = bakeOf(plateau) / MINUTE
       routing = { type: "TimeBasedCanary", timeBasedCanary: { percentage: plateau.weight, interval } }
       notes.push(`${plateau.weight}% for ${interval}m, then 100% → TimeBasedCanary`)
     } else {
-      const step = equalStep(weights)
-      if (step === undefined) {
-        refuse(
-          `CodeDeploy TimeBasedCanary shifts traffic once: percentage then 100%. This strategy has ${weights.length + 1} weights (${planWeights(plan).join(", ")}), and TimeBasedLinear needs equal steps (these are ${increments(planWeights(plan))})`,
-          { path: `steps[${plan.plateaus[1]!.openedAt}]` },
-        )
-      }
-      const intervals = plan.plateaus.map((p) => intervalOf(p, `the bake at ${p.weight}%`))
-      if (new Set(intervals).size > 1) {
-        refuse(
-          `CodeDeploy TimeBasedLinear waits the same interval after every step; this strategy waits ${intervals.map((m) => `${m}m`).join(", ")}`,
-          { path: "steps", fix: "use one bake for every step" },
-        )
-      }
-      routing = { type: "TimeBasedLinear", timeBasedLinear: { percentage: step!, interval: intervals[0]! } }
-      notes.push(`weights ${planWeights(plan).join(", ")} → TimeBasedLinear ${step}% every ${intervals[0]}m`)
+      // Equal steps with one interval: backendIssues refused anything else.
+      const step = weights[0]!
+      const interval = bakeOf(plan.plateaus[0]!) / MINUTE
+      routing = { type: "TimeBasedLinear", timeBasedLinear: { percentage: step, interval } }
+      notes.push(`weights ${planWeights(plan).join(", ")} → TimeBasedLinear ${step}% every ${interval}m`)
     }
     notes.push("scaleDownDelay: nothing to scale down; the previous version stays published for rollback")
 

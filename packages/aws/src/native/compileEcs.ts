@@ -18,14 +18,13 @@
  *   (`EcsNativeDeployment.promote`), its timeout rolls back.
  */
 import { formatDuration, type Strategy } from "@slipway/core"
+import { ecsDeploymentStrategy } from "@slipway/strategies"
 import type { EcsHookPolicy } from "./ecsHookHandler.ts"
 import type { Compilation } from "./Native.ts"
 import {
   bakeOf,
   compileWith,
-  equalStep,
   gatesIn,
-  increments,
   type Located,
   manualPausesIn,
   pathOf,
@@ -33,12 +32,9 @@ import {
   planWeights,
   refuse,
   type Segment,
-  scalesIn,
   type TrafficPlan,
   timedPausesIn,
-  tracksTraffic,
   waitOrder,
-  wholeMinutes,
 } from "./TrafficPlan.ts"
 
 /**
@@ -168,18 +164,7 @@ export interface EcsNativeSettings<Ref = string> {
   readonly promotion?: string
 }
 
-const MAX_BAKE_MINUTES = 1440
-const LINEAR_MIN_STEP = 3
-
-const checkBake = (minutes: number, what: string, path: string | undefined): string => {
-  if (minutes > MAX_BAKE_MINUTES) {
-    refuse(`${what} is ${minutes} minutes; ECS accepts 0–${MAX_BAKE_MINUTES}`, {
-      ...(path === undefined ? {} : { path }),
-      fix: "shorten it to 24 hours or less",
-    })
-  }
-  return String(minutes)
-}
+const MINUTE = 60_000
 
 const needAlarms = <Ref>(gate: Located, weight: number, options: EcsNativeOptions<Ref>): void => {
   if ((options.alarms?.length ?? 0) === 0) {
@@ -201,87 +186,18 @@ const gateNames = (gates: ReadonlyArray<Located>): ReadonlyArray<string> | undef
 
 type EcsStrategy = EcsDeploymentConfiguration["strategy"]
 
-const ecsStrategyFor = (plan: TrafficPlan): EcsStrategy => {
-  const weights = plan.plateaus.map((s) => s.weight)
-  if (weights.length === 0) return "BLUE_GREEN"
-  if (weights.length === 1) return "CANARY"
-  const step = equalStep(weights)
-  if (step === undefined) {
-    refuse(
-      `ECS CANARY shifts traffic once: canaryPercent then 100%. This strategy has ${weights.length + 1} weights (${planWeights(plan).join(", ")}), and ECS LINEAR needs equal steps (these are ${increments(planWeights(plan))})`,
-      { path: pathOf(undefined, plan.plateaus[1]) ?? "steps" },
-    )
-  }
-  if (step! < LINEAR_MIN_STEP) {
-    refuse(`ECS LINEAR stepPercent must be ${LINEAR_MIN_STEP}–100; this strategy steps ${step}%`, {
-      path: pathOf(undefined, plan.plateaus[0]) ?? "steps",
-      fix: `use steps of ${LINEAR_MIN_STEP}% or more`,
-    })
-  }
-  const bakes = plan.plateaus.map(bakeOf)
-  if (new Set(bakes).size > 1) {
-    refuse(
-      `ECS LINEAR bakes the same time after every step; this strategy bakes ${bakes.map(formatDuration).join(", ")}`,
-      {
-        path: pathOf(undefined, plan.plateaus[bakes.findIndex((b) => b !== bakes[0])]) ?? "steps",
-        fix: "use one bake for every step",
-      },
-    )
-  }
-  return "LINEAR"
-}
-
-// ROLLING: capacity and traffic move together, batch by batch, with no pause in between.
+// ROLLING: capacity and traffic move together, batch by batch, with no pause in between
+// (backendIssues refused pauses, Scale steps apart from traffic and uneven batches).
 const compileRolling = <Ref>(
-  strategy: Strategy,
   plan: TrafficPlan,
   options: EcsNativeOptions<Ref>,
   notes: Array<string>,
 ): EcsNativeSettings<Ref> => {
-  for (const segment of [plan.pre, ...plan.plateaus, plan.final]) {
-    const wait = [...timedPausesIn(segment), ...manualPausesIn(segment)][0]
-    if (wait !== undefined) {
-      refuse(
-        `steps[${wait.index}] pauses, but its Scale steps make this a rolling replacement and ECS ROLLING cannot pause between batches`,
-        {
-          path: `steps[${wait.index}]`,
-          fix: "remove the pauses (rolling with pauseBetween 0), or shift traffic to a full-size candidate (linear: ECS LINEAR)",
-        },
-      )
-    }
-    for (const scale of scalesIn(segment)) {
-      if (!tracksTraffic(strategy, scale)) {
-        refuse(
-          `steps[${scale.index}] scales the candidate apart from its traffic, but the other Scale steps make this a rolling replacement (ECS ROLLING starts new tasks only as they take traffic)`,
-          { path: `steps[${scale.index}]` },
-        )
-      }
-    }
-    for (const gate of gatesIn(segment)) {
-      if (segment.weight === 0) {
-        refuse(
-          `steps[${gate.index}] is a Gate before any traffic, but ECS ROLLING has no pre-traffic stage`,
-          {
-            path: `steps[${gate.index}]`,
-          },
-        )
-      }
-      needAlarms(gate, segment.weight, options)
-    }
+  for (const segment of [...plan.plateaus, plan.final]) {
+    for (const gate of gatesIn(segment)) needAlarms(gate, segment.weight, options)
   }
-  // Batches of whole replicas round their weights (33, 66, 100): allow one point of difference.
   const weights = planWeights(plan)
-  const steps = weights.map((w, i) => w - (i === 0 ? 0 : weights[i - 1]!))
-  const batch = Math.max(...steps)
-  if (steps.slice(0, -1).some((s) => batch - s > 1)) {
-    refuse(
-      `ECS ROLLING replaces the same share of tasks in every batch; this strategy moves ${increments(weights)}`,
-      {
-        path: "steps",
-        fix: "use equal batches",
-      },
-    )
-  }
+  const batch = Math.max(...weights.map((w, i) => w - (i === 0 ? 0 : weights[i - 1]!)))
   const step = Math.min(100, batch)
   notes.push(
     `Scale steps track the weights (${weights.join(", ")}) → ROLLING, ${step}% of tasks replaced per batch (deploymentMaximumPercent ${100 + step})`,
@@ -327,7 +243,6 @@ const pauseHook = <Ref>(stage: EcsLifecycleStage, options: EcsNativeOptions<Ref>
 // a pause until promoted becomes a PAUSE hook placed so the order of the steps is kept.
 const preTrafficHooks = <Ref>(
   strategy: Strategy,
-  ecsStrategy: EcsStrategy,
   pre: Segment,
   options: EcsNativeOptions<Ref>,
   notes: Array<string>,
@@ -336,14 +251,7 @@ const preTrafficHooks = <Ref>(
   const order = waitOrder(pre)
   const gates = gatesIn(pre)
   const timed = timedPausesIn(pre)
-  const manual = manualPausesIn(pre)
   const holdIndex = order.indexOf("hold")
-  if (order.filter((kind) => kind === "hold").length > 1) {
-    refuse(
-      "a pause until promoted sits between pre-traffic gates; ECS runs them in one lifecycle hook and cannot split it around a pause",
-      { path: pathOf(manual[0]), fix: "move the pause before or after the gates" },
-    )
-  }
   let policy: EcsHookPolicy | undefined
   if (holdIndex >= 0) {
     const first = gates[0] ?? timed[0]
@@ -389,15 +297,9 @@ const preTrafficHooks = <Ref>(
     const after = holdIndex >= 0 && position > holdIndex
     let stage: EcsLifecycleStage
     if (before) stage = "POST_SCALE_UP"
-    else if (after) {
-      if (ecsStrategy !== "BLUE_GREEN") {
-        refuse(
-          `the pause until promoted at steps[${manual[manual.length - 1]!.index}] follows the pre-traffic gates; its only later stage, PRE_PRODUCTION_TRAFFIC_SHIFT, runs before every ${ecsStrategy} shift, not once`,
-          { path: pathOf(manual[manual.length - 1]), fix: "move the pause before the gates" },
-        )
-      }
-      stage = "PRE_PRODUCTION_TRAFFIC_SHIFT"
-    } else stage = options.testListenerRuleArn === undefined ? "POST_SCALE_UP" : "POST_TEST_TRAFFIC_SHIFT"
+    // Only BLUE_GREEN gets here (backendIssues): PRE_PRODUCTION_TRAFFIC_SHIFT runs once, before its one shift.
+    else if (after) stage = "PRE_PRODUCTION_TRAFFIC_SHIFT"
+    else stage = options.testListenerRuleArn === undefined ? "POST_SCALE_UP" : "POST_TEST_TRAFFIC_SHIFT"
     hooks.push(pauseHook(stage, options))
     notes.push(`pause until promoted (before traffic) → PAUSE hook at ${stage}`)
   }
@@ -427,60 +329,20 @@ export const compileEcs = <Ref = string>(
   options: EcsNativeOptions<Ref>,
 ): Compilation<EcsNativeSettings<Ref>> =>
   compileWith("ecs", (notes) => {
-    const plan = planTraffic(strategy)
-    const segments = [plan.pre, ...plan.plateaus, plan.final]
-    const scales = segments.flatMap(scalesIn)
-    const tracking = scales.filter((s) => tracksTraffic(strategy, s) && s.step.percent !== 100)
-    if (tracking.length > 0) return compileRolling(strategy, plan, options, notes)
-    for (const scale of scales) {
-      if (scale.step.replicas !== undefined) {
-        refuse(
-          `steps[${scale.index}] scales the candidate to ${scale.step.replicas} replicas; ECS sizes a new revision by the service's desiredCount`,
-          {
-            path: `steps[${scale.index}]`,
-            fix: "use `percent: 100` (ECS runs the new revision at full size before shifting)",
-          },
-        )
-      }
-      if (scale.step.percent !== 100) {
-        refuse(
-          `steps[${scale.index}] scales the candidate to ${scale.step.percent}%; ECS runs a new revision at the service's full desiredCount before shifting any traffic`,
-          { path: `steps[${scale.index}]`, fix: "use `percent: 100`, or drop the Scale step" },
-        )
-      }
-    }
+    // What the strategy alone rules out is refused here, with explain's messages.
+    const plan = planTraffic(strategy, "ecs")
+    const ecsStrategy: EcsStrategy = ecsDeploymentStrategy(strategy)
+    if (ecsStrategy === "ROLLING") return compileRolling(plan, options, notes)
 
-    const ecsStrategy = ecsStrategyFor(plan)
     for (const plateau of plan.plateaus) {
-      const manual = manualPausesIn(plateau)[0]
-      if (manual !== undefined) {
-        refuse(
-          `steps[${manual.index}] pauses until promoted at ${plateau.weight}%; ECS ${ecsStrategy} has no lifecycle stage that runs once at an intermediate weight (PRE_PRODUCTION_TRAFFIC_SHIFT runs before every shift)`,
-          { path: `steps[${manual.index}]`, fix: "use a timed pause (a bake)" },
-        )
-      }
       for (const gate of gatesIn(plateau)) needAlarms(gate, plateau.weight, options)
     }
-
-    const pre = preTrafficHooks(strategy, ecsStrategy, plan.pre, options, notes)
+    const pre = preTrafficHooks(strategy, plan.pre, options, notes)
     const hooks = [...pre.hooks]
 
     // After 100%: a pause until promoted happens at POST_PRODUCTION_TRAFFIC_SHIFT, before the bake.
-    const finalOrder = waitOrder({
-      ...plan.final,
-      steps: plan.final.steps.filter((s) => s.step._tag === "Pause"),
-    })
     const finalManual = manualPausesIn(plan.final)
     if (finalManual.length > 0) {
-      if (finalOrder[0] !== "manual" || finalOrder.length > 2) {
-        refuse(
-          `steps[${finalManual[0]!.index}] pauses until promoted after a timed pause at 100%; ECS runs POST_PRODUCTION_TRAFFIC_SHIFT hooks before the bake time`,
-          {
-            path: `steps[${finalManual[0]!.index}]`,
-            fix: "put the pause until promoted first after SetWeight 100",
-          },
-        )
-      }
       hooks.push(pauseHook("POST_PRODUCTION_TRAFFIC_SHIFT", options))
       notes.push(
         "pause until promoted (at 100%) → PAUSE hook at POST_PRODUCTION_TRAFFIC_SHIFT; the old revision keeps running",
@@ -488,16 +350,11 @@ export const compileEcs = <Ref = string>(
     }
     for (const gate of gatesIn(plan.final)) needAlarms(gate, 100, options)
 
-    const finalPause = bakeOf(plan.final)
-    const finalPath = pathOf(timedPausesIn(plan.final)[0])
-    const pauseMinutes = wholeMinutes(finalPause, "the pause after 100%", finalPath)
+    // Whole minutes within ECS's limits: backendIssues refused anything else.
+    const pauseMinutes = bakeOf(plan.final) / MINUTE
     // scaleDownDelay is a floor on how long the old side stays up, so rounding it up keeps the promise.
-    const keepMinutes = Math.ceil(strategy.scaleDownDelay / 60_000)
-    const bakeTimeInMinutes = checkBake(
-      pauseMinutes + keepMinutes,
-      "the bake after 100% (pauses + scaleDownDelay)",
-      finalPath,
-    )
+    const keepMinutes = Math.ceil(strategy.scaleDownDelay / MINUTE)
+    const bakeTimeInMinutes = String(pauseMinutes + keepMinutes)
     notes.push(
       `bake after 100%: ${pauseMinutes}m of pauses + scaleDownDelay ${formatDuration(strategy.scaleDownDelay)} (rounded up to ${keepMinutes}m) → bakeTimeInMinutes "${bakeTimeInMinutes}"`,
     )
@@ -505,12 +362,7 @@ export const compileEcs = <Ref = string>(
     let deploymentConfiguration: EcsDeploymentConfiguration<Ref>
     if (ecsStrategy === "CANARY") {
       const plateau = plan.plateaus[0]!
-      const path = pathOf(timedPausesIn(plateau)[0], plateau)
-      const bake = checkBake(
-        wholeMinutes(bakeOf(plateau), `the bake at ${plateau.weight}%`, path),
-        `the bake at ${plateau.weight}%`,
-        path,
-      )
+      const bake = String(bakeOf(plateau) / MINUTE)
       deploymentConfiguration = {
         strategy: "CANARY",
         canaryConfiguration: { canaryPercent: plateau.weight, canaryBakeTimeInMinutes: bake },
@@ -521,12 +373,7 @@ export const compileEcs = <Ref = string>(
       )
     } else if (ecsStrategy === "LINEAR") {
       const plateau = plan.plateaus[0]!
-      const path = pathOf(timedPausesIn(plateau)[0], plateau)
-      const bake = checkBake(
-        wholeMinutes(bakeOf(plateau), "the bake after each step", path),
-        "the bake after each step",
-        path,
-      )
+      const bake = String(bakeOf(plateau) / MINUTE)
       deploymentConfiguration = {
         strategy: "LINEAR",
         linearConfiguration: { stepPercent: plateau.weight, stepBakeTimeInMinutes: bake },

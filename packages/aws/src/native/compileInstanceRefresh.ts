@@ -9,21 +9,9 @@
  * and ends with the last replacement. Strategies needing more are refused.
  */
 import { formatDuration, type Strategy } from "@slipway/core"
+import { backendLimits } from "@slipway/strategies"
 import type { Compilation } from "./Native.ts"
-import {
-  bakeOf,
-  compileWith,
-  gatesIn,
-  manualPausesIn,
-  pathOf,
-  planTraffic,
-  planWeights,
-  refuse,
-  scalesIn,
-  timedPausesIn,
-  tracksTraffic,
-  wholeSeconds,
-} from "./TrafficPlan.ts"
+import { bakeOf, compileWith, gatesIn, planTraffic, planWeights, refuse } from "./TrafficPlan.ts"
 
 /**
  * Gate info and instance settings for an instance refresh. `Ref` is `string` or a Pulumi `Input<string>`.
@@ -64,8 +52,7 @@ export interface InstanceRefreshSettings<Ref = string> {
   }
 }
 
-const MAX_ALARMS = 10
-const MAX_CHECKPOINT_DELAY_SECONDS = 172_800
+const MAX_ALARMS = backendLimits["asg-refresh"].maxAlarms!
 
 /**
  * Compiles a strategy to an Auto Scaling group `instanceRefresh`, or refuses with the reason
@@ -93,50 +80,16 @@ export const compileInstanceRefresh = <Ref = string>(
   options: InstanceRefreshOptions<Ref> = {},
 ): Compilation<InstanceRefreshSettings<Ref>> =>
   compileWith("instance-refresh", (notes) => {
-    const plan = planTraffic(strategy)
-    const segments = [plan.pre, ...plan.plateaus, plan.final]
+    // What the strategy alone rules out (waits for a person, a candidate sized ahead of its
+    // traffic, anything before traffic or after 100%, uneven or out-of-range checkpoint
+    // delays) is refused here, with explain's messages.
+    const plan = planTraffic(strategy, "instance-refresh")
     const alarms = options.alarms ?? []
     if (alarms.length > MAX_ALARMS) {
       refuse(`${alarms.length} alarms given; an instance refresh watches at most ${MAX_ALARMS}`, {
         path: "alarms",
         fix: "combine them into a composite alarm",
       })
-    }
-    for (const segment of segments) {
-      const manual = manualPausesIn(segment)[0]
-      if (manual !== undefined) {
-        refuse(
-          `steps[${manual.index}] pauses until promoted; instance refresh checkpoints wait a fixed checkpointDelay and cannot wait for a person`,
-          { path: `steps[${manual.index}]`, fix: "use a timed pause" },
-        )
-      }
-      for (const scale of scalesIn(segment)) {
-        if (!tracksTraffic(strategy, scale)) {
-          refuse(
-            `steps[${scale.index}] sizes the candidate ${scale.step.percent === undefined ? `to ${scale.step.replicas} replicas` : `to ${scale.step.percent}%`} ahead of its traffic, beside an untouched old fleet; an instance refresh replaces old instances in place, each new one taking traffic as it comes in service`,
-            {
-              path: `steps[${scale.index}]`,
-              fix: "drop the Scale step or use rolling() (capacity moves with traffic)",
-            },
-          )
-        }
-      }
-    }
-    const preStep = [...gatesIn(plan.pre), ...timedPausesIn(plan.pre)].sort((a, b) => a.index - b.index)[0]
-    if (preStep !== undefined) {
-      refuse(
-        `steps[${preStep.index}] ${preStep.step._tag === "Gate" ? "gates" : "waits"} before any traffic; an instance refresh has no stage before new instances serve`,
-        { path: `steps[${preStep.index}]` },
-      )
-    }
-    const finalStep = [...gatesIn(plan.final), ...timedPausesIn(plan.final)].sort(
-      (a, b) => a.index - b.index,
-    )[0]
-    if (finalStep !== undefined) {
-      refuse(
-        `steps[${finalStep.index}] ${finalStep.step._tag === "Gate" ? "gates" : "waits"} after 100%; an instance refresh ends with its last replacement and watches nothing after it`,
-        { path: `steps[${finalStep.index}]`, fix: "gate and bake before the last SetWeight" },
-      )
     }
     for (const plateau of plan.plateaus) {
       const gate = gatesIn(plateau)[0]
@@ -149,31 +102,9 @@ export const compileInstanceRefresh = <Ref = string>(
     }
 
     const weights = planWeights(plan)
-    const bakes = plan.plateaus.map(bakeOf)
-    if (new Set(bakes).size > 1) {
-      const odd = plan.plateaus[bakes.findIndex((b) => b !== bakes[0])]
-      refuse(
-        `an instance refresh waits the same checkpointDelay at every checkpoint; this strategy bakes ${bakes.map(formatDuration).join(", ")}`,
-        { path: pathOf(undefined, odd) ?? "steps", fix: "use one bake for every step" },
-      )
-    }
-    const delaySeconds =
-      bakes[0] === undefined
-        ? undefined
-        : wholeSeconds(
-            bakes[0],
-            "the checkpoint bake",
-            pathOf(timedPausesIn(plan.plateaus[0]!)[0], plan.plateaus[0]),
-          )
-    if (delaySeconds !== undefined && delaySeconds > MAX_CHECKPOINT_DELAY_SECONDS) {
-      refuse(
-        `the checkpoint bake is ${formatDuration(bakes[0]!)}; checkpointDelay is at most 48h (172800 s)`,
-        {
-          path: pathOf(timedPausesIn(plan.plateaus[0]!)[0]) ?? "steps",
-          fix: "bake 48h or less",
-        },
-      )
-    }
+    // One bake, in whole seconds, for every checkpoint.
+    const bake = plan.plateaus[0] === undefined ? undefined : bakeOf(plan.plateaus[0])
+    const delaySeconds = bake === undefined ? undefined : bake / 1_000
     // Launch before terminating: capacity never drops below 100%, and each batch adds at most one step's worth.
     const largestStep = Math.max(...weights.map((w, i) => w - (i === 0 ? 0 : weights[i - 1]!)))
     const maxHealthyPercentage = Math.min(200, 100 + largestStep)
@@ -181,7 +112,7 @@ export const compileInstanceRefresh = <Ref = string>(
       notes.push(
         `weights ${weights.join(", ")} → checkpoints at ${weights.join(", ")}% of instances replaced`,
       )
-      notes.push(`bake ${formatDuration(bakes[0]!)} at each checkpoint → checkpointDelay "${delaySeconds}"`)
+      notes.push(`bake ${formatDuration(bake!)} at each checkpoint → checkpointDelay "${delaySeconds}"`)
     } else {
       notes.push(
         "0 → 100% in one move → every instance replaced in one batch (launched before the old ones stop)",

@@ -4,9 +4,39 @@
  * the program runs, before anything is registered, so a missing or empty build fails the
  * update before anything in AWS changes.
  *
- * Each object carries the MD5 of its bytes (`sourceHash`, and `etag` where S3's ETag is
- * that MD5), so Pulumi re-uploads exactly the files whose bytes changed: an unchanged file
- * shows no diff however often the folder is rebuilt.
+ * Revisions never share objects. Every key is `<prefix><digest>/<path>`, the digest
+ * hashing what the objects serve: each file's path, bytes, content type and
+ * `Cache-Control` (not where the folder is, nor timestamps). The same build gives the same
+ * keys, so no diff; any change gives every file a new key, so no object is ever rewritten
+ * in place. A service hands the prefix to its app through the task definition, launch
+ * template or Lambda version — all per revision — so during a canary or blue/green the
+ * stable revision reads its own files while the candidate reads the new ones, and a
+ * rollback returns to a revision whose files are still there.
+ *
+ * How an old revision's objects go. Each object is a Pulumi resource named after its key,
+ * so a new revision registers new resources rather than replacing the old ones: the old
+ * revision's objects are simply no longer in the program. Pulumi deletes such resources
+ * only once the program has finished and every create and update of the `pulumi up` has
+ * succeeded — for a driven rollout, which runs inside the update, that is after the
+ * candidate was promoted. So:
+ * - a failed update (a gate failed and the rollout rolled back, a build or an upload
+ *   failed, the update was interrupted) deletes nothing: the stable revision keeps its
+ *   files. The candidate's stay too; the next successful update deletes whichever revision
+ *   its program no longer has (back on the old folder, that is the candidate's).
+ *   `pulumi up --continue-on-error` is the exception: it goes on to delete what the failed
+ *   step does not depend on.
+ * - Replacing an object under a fixed name would be unsafe: Pulumi marks the replaced
+ *   object pending deletion and, if the update fails, deletes it at the end of the next
+ *   successful update whatever that program says — the stable revision's files included.
+ * - `retainOldRevisions: true` makes Pulumi forget removed objects instead of deleting
+ *   them. Native rollouts need it: ECS deployments, instance refreshes and CodeDeploy shift
+ *   traffic (and roll back) after `pulumi up` has returned, while the old revision still
+ *   serves. The services set it unless `rollout.mode` is `"driven"`. Retained revisions
+ *   accumulate, one per change of the folder; delete a `<prefix><digest>/` prefix once no
+ *   task definition, launch template or version that can still serve reads it.
+ *
+ * Each object also carries the MD5 of its bytes (`sourceHash`, and `etag` where S3's ETag
+ * is that MD5), so a refresh shows an object changed behind Pulumi's back.
  */
 
 import { createHash } from "node:crypto"
@@ -14,6 +44,7 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, type Stats, statSyn
 import { extname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
+import { canonicalJson } from "@slipway/core"
 import {
   type ArgProblem,
   ArgProblems,
@@ -31,6 +62,10 @@ const TYPE = "slipway:aws:StaticAssets"
 // switches to multipart above its 5 MiB part size. Past that, `sourceHash` alone tracks changes.
 const ETAG_MAX_BYTES = 5 * 1024 * 1024
 const KEY_MAX_BYTES = 1024
+// 64 bits of SHA-256: a collision between two builds of one folder is not a practical risk.
+const DIGEST_HEX = 16
+// The `<digest>/` segment every key carries after `prefix`.
+const DIGEST_SEGMENT_BYTES = DIGEST_HEX + 1
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -85,11 +120,12 @@ export interface StaticAssetsArgs {
    */
   readonly directory: string
   /**
-   * Key prefix for every object: path segments ending in `/` (default: none). The read
-   * policy grants exactly the keys under it.
+   * Key prefix for every object: path segments ending in `/` (default: none). Each
+   * revision's objects go under `<prefix><digest>/`; the read policy grants the keys under
+   * `prefix`, every revision's.
    *
    * @example
-   * { prefix: "static/v1/" }
+   * { prefix: "static/" }
    */
   readonly prefix?: string
   /**
@@ -108,6 +144,15 @@ export interface StaticAssetsArgs {
    * { kmsKeyArn: key.arn }
    */
   readonly kmsKeyArn?: pulumi.Input<string>
+  /**
+   * Leave a revision's objects in the bucket when a later update no longer has them
+   * (Pulumi forgets them instead of deleting them), for rollouts that go on after
+   * `pulumi up` returns. Default `false`: deleted at the end of the update that drops them.
+   *
+   * @example
+   * { retainOldRevisions: true }
+   */
+  readonly retainOldRevisions?: boolean
   /**
    * Tags for the bucket (objects are not tagged: S3 allows 10 tags per object).
    *
@@ -137,6 +182,8 @@ interface AssetFile {
   readonly bytes: number
   /** Hex MD5 of the bytes. */
   readonly md5: string
+  /** Hex SHA-256 of the bytes. */
+  readonly sha256: string
 }
 
 const FIX_DIRECTORY =
@@ -218,6 +265,7 @@ const scanDirectory = (
           source: full,
           bytes: content.length,
           md5: createHash("md5").update(content).digest("hex"),
+          sha256: createHash("sha256").update(content).digest("hex"),
         })
       } else {
         problems.push({ arg, problem: `${path} is not a regular file`, fix: "remove it from the folder" })
@@ -262,25 +310,67 @@ const cacheControlFor = (args: Pick<StaticAssetsArgs, "cacheControl">, path: str
   return value === undefined || value === "" ? undefined : value
 }
 
-/** Checks the folder and prefix now; `argPrefix` places the names (`assets.` in a service). */
+/** The arguments that decide which objects there are and what they hold. */
+type InspectedArgs = Pick<StaticAssetsArgs, "directory" | "prefix" | "cacheControl" | "retainOldRevisions">
+
+/**
+ * The content digest of a revision: SHA-256 over each file's path, bytes, content type and
+ * `Cache-Control`, in path order — everything an object serves, so a change to any of it
+ * makes new keys instead of rewriting the objects another revision reads.
+ */
+const revisionDigest = (
+  files: ReadonlyArray<AssetFile>,
+  args: Pick<StaticAssetsArgs, "cacheControl">,
+): string =>
+  createHash("sha256")
+    .update(
+      canonicalJson({
+        v: 1,
+        files: files.map((f) => [
+          f.path,
+          f.sha256,
+          assetContentType(f.path),
+          cacheControlFor(args, f.path) ?? "",
+        ]),
+      }),
+    )
+    .digest("hex")
+    .slice(0, DIGEST_HEX)
+
+/**
+ * Checks the folder and arguments now and derives the revision's digest (empty when there
+ * are problems); `argPrefix` places the names (`assets.` in a service).
+ */
 const inspectAssets = (
-  args: Pick<StaticAssetsArgs, "directory" | "prefix" | "cacheControl">,
+  args: InspectedArgs,
   argPrefix: string,
-): { readonly files: ReadonlyArray<AssetFile>; readonly problems: ReadonlyArray<ArgProblem> } => {
+): {
+  readonly files: ReadonlyArray<AssetFile>
+  readonly problems: ReadonlyArray<ArgProblem>
+  readonly digest: string
+} => {
   if (typeof args.directory !== "string" || args.directory === "") {
     return {
       files: [],
       problems: [{ arg: `${argPrefix}directory`, problem: "is missing", fix: FIX_DIRECTORY }],
+      digest: "",
     }
   }
   const scan = scanDirectory(args.directory, `${argPrefix}directory`)
   const problems = [...scan.problems, ...prefixProblems(args.prefix, `${argPrefix}prefix`)]
+  if (args.retainOldRevisions !== undefined && typeof args.retainOldRevisions !== "boolean") {
+    problems.push({
+      arg: `${argPrefix}retainOldRevisions`,
+      problem: "is not a boolean",
+      fix: "use true or false",
+    })
+  }
   for (const file of scan.files) {
-    const key = `${args.prefix ?? ""}${file.path}`
-    if (Buffer.byteLength(key, "utf8") > KEY_MAX_BYTES) {
+    const keyBytes = Buffer.byteLength(`${args.prefix ?? ""}${file.path}`, "utf8") + DIGEST_SEGMENT_BYTES
+    if (keyBytes > KEY_MAX_BYTES) {
       problems.push({
         arg: `${argPrefix}directory`,
-        problem: `${file.path} makes a key longer than S3's ${KEY_MAX_BYTES} bytes`,
+        problem: `${file.path} makes a key longer than S3's ${KEY_MAX_BYTES} bytes (with the ${DIGEST_SEGMENT_BYTES}-byte revision segment)`,
         fix: "shorten the path or the prefix",
       })
     }
@@ -293,17 +383,19 @@ const inspectAssets = (
       break
     }
   }
-  return { files: scan.files, problems }
+  return {
+    files: scan.files,
+    problems,
+    digest: problems.length === 0 ? revisionDigest(scan.files, args) : "",
+  }
 }
 
 /**
  * Problems with a service's `assets` argument, named `assets.directory` / `assets.prefix`,
  * so a service refuses them before registering anything.
  */
-export const staticAssetsProblems = (
-  args: Pick<StaticAssetsArgs, "directory" | "prefix" | "cacheControl">,
-  argPrefix: string,
-): ReadonlyArray<ArgProblem> => inspectAssets(args, argPrefix).problems
+export const staticAssetsProblems = (args: InspectedArgs, argPrefix: string): ReadonlyArray<ArgProblem> =>
+  inspectAssets(args, argPrefix).problems
 
 /**
  * A private, encrypted S3 bucket holding one object per file of a folder, with the IAM
@@ -311,13 +403,16 @@ export const staticAssetsProblems = (
  *
  * Children: the bucket (public access blocked, ACLs off, SSE-S3 or SSE-KMS by default,
  * TLS-only policy) and one `aws.s3.BucketObjectv2` per file, in path order, keyed
- * `<prefix><path>`, with its content type, MD5 and `Cache-Control`. Unchanged files are
- * left alone on the next update; removed files are deleted.
+ * `<prefix><digest>/<path>` (the digest of the folder's contents, see {@link prefix}),
+ * with its content type, MD5 and `Cache-Control`. An unchanged folder changes nothing on
+ * the next update; a changed one uploads a new revision beside the old, whose objects are
+ * deleted at the end of a successful update (or kept, with `retainOldRevisions`).
  *
  * Type token `slipway:aws:StaticAssets`.
  *
  * @example
  * import * as aws from "@pulumi/aws"
+ * import * as pulumi from "@pulumi/pulumi"
  * import { StaticAssets } from "@slipway/aws"
  *
  * const assets = new StaticAssets("web-assets", {
@@ -326,18 +421,37 @@ export const staticAssetsProblems = (
  *   cacheControl: (path) => (path === "index.html" ? "no-cache" : "public, max-age=31536000, immutable"),
  * })
  * new aws.iam.RolePolicy("web-assets-read", { role: appRole.id, policy: assets.readPolicyJson })
- * export const bucket = assets.bucketName
+ * // Hand the prefix to the app through what is per revision (a published Lambda version, a
+ * // task definition, a launch template version), never through something revisions share.
+ * new aws.lambda.Function("web", {
+ *   role: appRole.arn,
+ *   code: new pulumi.asset.FileArchive("dist/web.zip"),
+ *   handler: "index.handler",
+ *   runtime: "nodejs22.x",
+ *   publish: true,
+ *   environment: { variables: { ASSETS_BUCKET: assets.bucketName, ASSETS_PREFIX: assets.prefix } },
+ * })
+ * export const prefix = assets.prefix // "static/3f9c0a1d2b4e5f60/"
  */
 export class StaticAssets extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>
   readonly bucketArn: pulumi.Output<string>
-  /** The key prefix (`""` without one). */
+  /**
+   * Where this revision's objects are: `<args.prefix><digest>/`; a file's key is
+   * `<prefix><path>`. Known while the program runs (no `Output`), and the same for the same
+   * folder contents.
+   */
   readonly prefix: string
+  /** 16 hex digits of SHA-256 over the files' paths, bytes, content types and `Cache-Control`. */
+  readonly digest: string
   /** Every object's key, sorted. */
   readonly objectKeys: ReadonlyArray<string>
   /**
-   * An IAM policy document granting `s3:GetObject` on exactly `<bucketArn>/<prefix>*`
+   * An IAM policy document granting `s3:GetObject` on exactly `<bucketArn>/<args.prefix>*`
    * (and `kms:Decrypt` on the key with `kmsKeyArn`), for an app's task or instance role.
+   * It covers every revision's objects, so it does not change from one revision to the
+   * next: one role serves the stable and the candidate revision during a rollout, and a
+   * grant narrowed to the new revision would cut the stable one off mid-rollout.
    * Without `s3:ListBucket`, a missing key answers 403 rather than 404.
    */
   readonly readPolicyJson: pulumi.Output<string>
@@ -349,12 +463,13 @@ export class StaticAssets extends pulumi.ComponentResource {
 
   constructor(name: string, args: StaticAssetsArgs, opts?: pulumi.ComponentResourceOptions) {
     const check = new ArgProblems(TYPE, name)
-    const { files, problems } = inspectAssets(args, "")
+    const { files, problems, digest } = inspectAssets(args, "")
     check.problems.push(...problems)
     check.throwIfAny()
     super(TYPE, name, {}, opts)
 
-    const prefix = args.prefix ?? ""
+    const base = args.prefix ?? ""
+    const prefix = `${base}${digest}/`
     const kms = args.kmsKeyArn !== undefined
     const { bucket, publicAccessBlock, ownership, encryption } = createPrivateBucket(
       name,
@@ -368,12 +483,18 @@ export class StaticAssets extends pulumi.ComponentResource {
       this,
     )
     // Encrypted from the first upload, and never briefly readable through an ACL.
-    const afterBucket = { parent: this, dependsOn: [publicAccessBlock, ownership, encryption] }
+    const afterBucket: pulumi.CustomResourceOptions = {
+      parent: this,
+      dependsOn: [publicAccessBlock, ownership, encryption],
+      ...(args.retainOldRevisions === true ? { retainOnDelete: true } : {}),
+    }
     const objects = files.map((file) => {
       const key = `${prefix}${file.path}`
       const cacheControl = cacheControlFor(args, file.path)
       return createChild(
         aws.s3.BucketObjectv2,
+        // Named after the key, digest included: a new revision is new resources beside the
+        // old ones, never a replacement (see the module comment for why that matters).
         `${name}-${key}`,
         {
           bucket: bucket.id,
@@ -392,6 +513,7 @@ export class StaticAssets extends pulumi.ComponentResource {
     this.bucketName = bucket.bucket
     this.bucketArn = bucket.arn
     this.prefix = prefix
+    this.digest = digest
     this.objectKeys = files.map((f) => `${prefix}${f.path}`)
     this.readPolicyJson = pulumi.all([bucket.arn, args.kmsKeyArn]).apply(([arn, keyArn]) => {
       const statements: Array<Statement> = [
@@ -399,7 +521,8 @@ export class StaticAssets extends pulumi.ComponentResource {
           Sid: "ReadStaticAssets",
           Effect: "Allow",
           Action: ["s3:GetObject"],
-          Resource: [`${arn}/${prefix}*`],
+          // `base`, not `prefix`: see `readPolicyJson`.
+          Resource: [`${arn}/${base}*`],
         },
       ]
       if (keyArn !== undefined) {
@@ -416,6 +539,8 @@ export class StaticAssets extends pulumi.ComponentResource {
     this.registerOutputs({
       bucketName: this.bucketName,
       bucketArn: this.bucketArn,
+      prefix: this.prefix,
+      digest: this.digest,
       objectKeys: this.objectKeys,
       readPolicyJson: this.readPolicyJson,
     })

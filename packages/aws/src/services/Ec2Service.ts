@@ -267,7 +267,9 @@ export interface Ec2ServiceArgs extends HttpsArgs, RolloutArgs {
   /**
    * A folder of static files to upload to a private bucket of the service's own: the
    * instance role may read exactly those objects, and the app finds them through
-   * `ASSETS_BUCKET` and `ASSETS_PREFIX` (written with the rest of its environment).
+   * `ASSETS_BUCKET` and `ASSETS_PREFIX` (written with the rest of its environment;
+   * `<prefix><digest>/`, from the files' contents, so each launch template version reads
+   * its own revision's files).
    *
    * @example
    * { assets: { directory: "web/dist", prefix: "static/" } }
@@ -630,7 +632,12 @@ export class Ec2Service extends pulumi.ComponentResource {
     const assets =
       args.assets === undefined
         ? undefined
-        : createServiceAssets(name, args.assets, role, { parent: this, tags: args.tags, transform: t.assets })
+        : createServiceAssets(name, args.assets, role, {
+            parent: this,
+            driven,
+            tags: args.tags,
+            transform: t.assets,
+          })
     const environment = { ...args.environment, ...assets?.environment }
     // Instances start once their files are in the bucket.
     const uploaded = assets === undefined ? [] : [assets.assets]

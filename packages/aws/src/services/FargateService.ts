@@ -287,7 +287,9 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
   /**
    * A folder of static files to upload to a private bucket of the service's own: the
    * task role may read exactly those objects, and the app finds them through
-   * `ASSETS_BUCKET` and `ASSETS_PREFIX`.
+   * `ASSETS_BUCKET` and `ASSETS_PREFIX` (`<prefix><digest>/`, from the files' contents: each
+   * task definition reads its own revision's files, so a canary or a rollback never serves
+   * another revision's).
    *
    * @example
    * { assets: { directory: "web/dist", prefix: "static/" } }
@@ -724,6 +726,7 @@ export class FargateService extends pulumi.ComponentResource {
         ? undefined
         : createServiceAssets(name, args.assets, taskRole, {
             parent: this,
+            driven,
             tags: args.tags,
             transform: t.assets,
           })

@@ -23,6 +23,7 @@ import {
 } from "../native/compileCodeDeployLambda.ts"
 import { ServiceAlarms } from "../Observe.ts"
 import { type LambdaBundle, type LambdaBundleArgs, lambdaBundle } from "../packaging/LambdaBundle.ts"
+import type { StaticAssets, StaticAssetsArgs } from "../packaging/StaticAssets.ts"
 import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
   checkEnvNames,
@@ -36,6 +37,7 @@ import {
   warnIfTag,
   watchedAlarms,
 } from "./args.ts"
+import { checkAssets, createServiceAssets, type ServiceAssets } from "./assets.ts"
 import {
   checkRolloutMode,
   createDrivenRollout,
@@ -241,6 +243,17 @@ export interface LambdaServiceArgs extends RolloutArgs {
    */
   readonly policy?: pulumi.Input<string>
   /**
+   * A folder of static files to upload to a private bucket of the function's own: its role
+   * may read exactly those objects, and the code finds them through `ASSETS_BUCKET` and
+   * `ASSETS_PREFIX` (`<prefix><digest>/`, from the files' contents). Each published version
+   * keeps the prefix it was published with, so while `live` is split the stable version
+   * reads its own files and the new version the new ones.
+   *
+   * @example
+   * { assets: { directory: "web/dist", prefix: "static/" } }
+   */
+  readonly assets?: ServiceAssets
+  /**
    * Tags for every taggable child.
    *
    * @example
@@ -263,6 +276,7 @@ export interface LambdaServiceArgs extends RolloutArgs {
     readonly stage?: Transform<aws.apigatewayv2.StageArgs>
     readonly route?: Transform<aws.apigatewayv2.RouteArgs>
     readonly deploymentGroup?: Transform<aws.codedeploy.DeploymentGroupArgs>
+    readonly assets?: StaticAssetsArgs["transform"]
   }
 }
 
@@ -334,6 +348,7 @@ const validate = (name: string, args: LambdaServiceArgs): void => {
   checkInteger(check, "reservedConcurrency", args.reservedConcurrency, 0, 1_000_000)
   checkRetention(check, "logRetentionDays", args.logRetentionDays)
   checkEnvNames(check, "environment", Object.keys(args.environment ?? {}))
+  checkAssets(check, args.assets, args.environment, undefined)
   if (args.front !== undefined && args.front !== "url" && args.front !== "httpApi") {
     check.add("front", `"${String(args.front)}" is not a front door`, 'use "url" or "httpApi"')
   }
@@ -507,7 +522,8 @@ const createCodeDeploy = (
  * writing to that log group (plus `policy`, if given); the function (`publish: true`, JSON
  * logs to its log group); the `live` alias; a function URL (`AWS_IAM` unless
  * `authType: "NONE"`) or an HTTP API with an `AWS_PROXY` integration to the alias, a
- * `$default` stage with access logs, and optionally a custom domain.
+ * `$default` stage with access logs, and optionally a custom domain. With `assets`, static
+ * files in a private bucket the role may read, under a prefix per published version.
  *
  * With a `strategy`, the alias is created on the first version and then left to the
  * rollout: the strategy is compiled to a CodeDeploy application, deployment
@@ -556,6 +572,8 @@ export class LambdaService extends pulumi.ComponentResource {
   readonly logGroupName: pulumi.Output<string>
   /** The HTTP API's id (with `front: "httpApi"`). */
   readonly apiId: pulumi.Output<string | undefined>
+  /** With `assets`: the bucket the files were uploaded to. */
+  readonly assetsBucketName: pulumi.Output<string> | undefined
 
   /** The rollout strategy, checked and compiled to a CodeDeploy deployment group. */
   readonly strategy: core.Strategy | undefined
@@ -578,6 +596,8 @@ export class LambdaService extends pulumi.ComponentResource {
     readonly logGroup: aws.cloudwatch.LogGroup
     readonly functionUrl: aws.lambda.FunctionUrl | undefined
     readonly api: aws.apigatewayv2.Api | undefined
+    /** With `assets`: the uploaded files and their bucket. */
+    readonly assets: StaticAssets | undefined
     /** Driven mode: the resource that performs rollouts. */
     readonly rollout: DrivenRollout | undefined
   }
@@ -631,6 +651,20 @@ export class LambdaService extends pulumi.ComponentResource {
       args.policy !== undefined
         ? new aws.iam.RolePolicy(`${name}-app`, { role: role.id, policy: args.policy }, parent)
         : undefined
+    const assets =
+      args.assets === undefined
+        ? undefined
+        : createServiceAssets(name, args.assets, role, {
+            parent: this,
+            driven,
+            tags: args.tags,
+            transform: t.assets,
+          })
+    // In the function's configuration, so each published version keeps its own `ASSETS_PREFIX`.
+    const environment =
+      args.environment === undefined && assets === undefined
+        ? undefined
+        : { ...args.environment, ...assets?.environment }
 
     // ---------------------------------------------------------------- function
     const arch = args.architecture ?? "arm64"
@@ -652,15 +686,23 @@ export class LambdaService extends pulumi.ComponentResource {
         memorySize: args.memorySize ?? 512,
         timeout: args.timeout ?? 10,
         publish: true,
-        ...(args.environment !== undefined ? { environment: { variables: { ...args.environment } } } : {}),
+        ...(environment !== undefined ? { environment: { variables: environment } } : {}),
         ...(args.reservedConcurrency !== undefined
           ? { reservedConcurrentExecutions: args.reservedConcurrency }
           : {}),
         loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
         tags,
       },
-      // The role must be able to write logs before the first invocation.
-      { parent: this, dependsOn: [logsPolicy, ...(appPolicy !== undefined ? [appPolicy] : [])] },
+      // The role must be able to write logs (and read its files) before the first invocation,
+      // and a version naming an assets prefix is published only once its files are uploaded.
+      {
+        parent: this,
+        dependsOn: [
+          logsPolicy,
+          ...(appPolicy !== undefined ? [appPolicy] : []),
+          ...(assets !== undefined ? [assets.readPolicy, assets.assets] : []),
+        ],
+      },
       t.function,
     )
 
@@ -909,7 +951,7 @@ export class LambdaService extends pulumi.ComponentResource {
                 fn.runtime,
                 fn.memorySize,
                 fn.timeout,
-                pulumi.output(args.environment ?? {}),
+                pulumi.output(environment ?? {}),
                 args.imageUri,
               ])
               .apply(([packageType, handler, runtime, memorySize, timeout, environment, imageUri]) => ({
@@ -942,7 +984,17 @@ export class LambdaService extends pulumi.ComponentResource {
     this.roleArn = role.arn
     this.logGroupName = logGroup.name
     this.apiId = api === undefined ? pulumi.output(undefined) : api.id
-    this.resources = { function: fn, alias, role, logGroup, functionUrl, api, rollout: this.driven?.rollout }
+    this.assetsBucketName = assets?.assets.bucketName
+    this.resources = {
+      function: fn,
+      alias,
+      role,
+      logGroup,
+      functionUrl,
+      api,
+      assets: assets?.assets,
+      rollout: this.driven?.rollout,
+    }
     this.registerOutputs({
       url: this.url,
       functionName: this.functionName,
@@ -955,6 +1007,7 @@ export class LambdaService extends pulumi.ComponentResource {
       apiId: this.apiId,
       codeDeployApplicationName: this.codeDeployApplicationName,
       deploymentGroupName: this.deploymentGroupName,
+      ...(this.assetsBucketName !== undefined ? { assetsBucketName: this.assetsBucketName } : {}),
       ...drivenOutputs(this.driven),
     })
   }

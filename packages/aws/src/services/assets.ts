@@ -2,6 +2,12 @@
  * A service's `assets`: a folder uploaded to its own private bucket (`StaticAssets`), read
  * access for the app's role, and where to find the files passed to the app as
  * `ASSETS_BUCKET` / `ASSETS_PREFIX`.
+ *
+ * `ASSETS_PREFIX` is the revision's own content-addressed prefix (`<prefix><digest>/`),
+ * and the services put it where each revision keeps its own copy — the task definition,
+ * the launch template's user data, the published Lambda version — so while a rollout runs
+ * the stable revision reads its files and the candidate the new ones. The read grant
+ * covers every revision under `prefix`: the role is shared by both.
  */
 import * as aws from "@pulumi/aws"
 import type * as pulumi from "@pulumi/pulumi"
@@ -12,12 +18,18 @@ import { StaticAssets, type StaticAssetsArgs, staticAssetsProblems } from "../pa
 const ASSET_VARIABLES = ["ASSETS_BUCKET", "ASSETS_PREFIX"] as const
 
 /**
- * Static files a service's app serves or hands out.
+ * Static files a service's app serves or hands out. `retainOldRevisions` defaults to
+ * `true` for a native rollout (ECS, the instance refresh or CodeDeploy go on — and may roll
+ * back — after `pulumi up` returns, so the old revision's files must outlive the update)
+ * and to `false` with `rollout: { mode: "driven" }` (the rollout ends within the update).
  *
  * @example
  * const assets: ServiceAssets = { directory: "web/dist", prefix: "static/" }
  */
-export type ServiceAssets = Pick<StaticAssetsArgs, "directory" | "prefix" | "cacheControl">
+export type ServiceAssets = Pick<
+  StaticAssetsArgs,
+  "directory" | "prefix" | "cacheControl" | "retainOldRevisions"
+>
 
 /** Checks `assets` and that the app's environment leaves its variables to it. */
 export const checkAssets = (
@@ -47,7 +59,9 @@ export const checkAssets = (
 /** What `createServiceAssets` made, for wiring. */
 export interface CreatedAssets {
   readonly assets: StaticAssets
-  /** `ASSETS_BUCKET` and `ASSETS_PREFIX`, to merge into the app's environment. */
+  /** The role's read grant, for `dependsOn` where the app may run before it exists. */
+  readonly readPolicy: aws.iam.RolePolicy
+  /** `ASSETS_BUCKET` and `ASSETS_PREFIX`, to merge into the app's (per-revision) environment. */
   readonly environment: Readonly<Record<string, pulumi.Input<string>>>
 }
 
@@ -61,6 +75,8 @@ export const createServiceAssets = (
   role: aws.iam.Role,
   options: {
     readonly parent: pulumi.Resource
+    /** `rollout: { mode: "driven" }`: the rollout is over when the update is. */
+    readonly driven: boolean
     readonly tags: Tags | undefined
     readonly transform: StaticAssetsArgs["transform"] | undefined
   },
@@ -70,14 +86,20 @@ export const createServiceAssets = (
     `${name}-assets`,
     {
       ...assets,
+      retainOldRevisions: assets.retainOldRevisions ?? !options.driven,
       ...(options.tags !== undefined ? { tags: options.tags } : {}),
       ...(options.transform !== undefined ? { transform: options.transform } : {}),
     },
     parent,
   )
-  new aws.iam.RolePolicy(`${name}-assets`, { role: role.id, policy: created.readPolicyJson }, parent)
+  const readPolicy = new aws.iam.RolePolicy(
+    `${name}-assets`,
+    { role: role.id, policy: created.readPolicyJson },
+    parent,
+  )
   return {
     assets: created,
+    readPolicy,
     environment: { ASSETS_BUCKET: created.bucketName, ASSETS_PREFIX: created.prefix },
   }
 }
