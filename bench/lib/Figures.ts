@@ -124,8 +124,10 @@ export const formatValue = (value: number | string, unit: string): string => {
 }
 
 /** `0.69×`. */
-export const formatRatio = (ratio: number | undefined): string =>
-  ratio === undefined ? "" : `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`
+export const formatRatio = (ratio: number | null | undefined): string =>
+  ratio === undefined || ratio === null || !Number.isFinite(ratio)
+    ? ""
+    : `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`
 
 /** `≥ 0.6× ref`, `≤ 1 ms`. */
 export const formatTarget = (figure: Figure): string => {

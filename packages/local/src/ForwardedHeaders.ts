@@ -3,8 +3,11 @@
  * one connection and are dropped in both directions — including any header the
  * `Connection` header names — and the upstream is told who really asked with
  * `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host`.
+ *
+ * These run once per proxied request, so they scan the raw header list once and skip
+ * parsing `Connection` in the usual case where it only says `keep-alive` or `close`.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http"
+import type { IncomingMessage } from "node:http"
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -18,37 +21,57 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ])
 
-const connectionTokens = (value: string | ReadonlyArray<string> | undefined): Set<string> => {
-  const joined = Array.isArray(value) ? value.join(",") : ((value as string | undefined) ?? "")
+const NONE: ReadonlySet<string> = new Set()
+
+/** Header names a `Connection` value nominates as hop-by-hop (beyond the fixed list). */
+const connectionTokens = (value: string | ReadonlyArray<string> | undefined): ReadonlySet<string> => {
+  if (value === undefined) return NONE
+  const joined = typeof value === "string" ? value : value.join(",")
+  // The usual values name nothing beyond the fixed hop-by-hop list.
+  const lower = joined.toLowerCase()
+  if (lower === "keep-alive" || lower === "close" || lower === "upgrade") return NONE
   return new Set(
-    joined
+    lower
       .split(",")
-      .map((t) => t.trim().toLowerCase())
+      .map((t) => t.trim())
       .filter((t) => t.length > 0),
   )
 }
 
-/**
- * The request's headers for the upstream, as a flat `[name, value, …]` list (duplicates
- * and case preserved). For an upgrade, `Connection` and `Upgrade` are kept: they are the
- * request. `Expect` is dropped because Node has already answered `100 Continue`.
- */
-export const upstreamRequestHeaders = (
-  req: IncomingMessage,
-  options: { readonly upgrade: boolean },
-): Array<string> => {
+// Header names this module acts on, by length: any other name is passed on without
+// lower-casing it (most headers of a request or response are such names).
+const INSPECTED_LENGTHS = new Uint8Array(32)
+for (const name of [
+  ...HOP_BY_HOP,
+  "host",
+  "expect",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-slipway-revision",
+]) {
+  INSPECTED_LENGTHS[name.length] = 1
+}
+const inspected = (name: string): boolean => name.length < 32 && INSPECTED_LENGTHS[name.length] === 1
+
+const forwardedHeaders = (req: IncomingMessage, upgrade: boolean): Array<string> => {
   const named = connectionTokens(req.headers.connection)
-  const out: Array<string> = []
   const raw = req.rawHeaders
-  const forwardedFor: Array<string> = []
+  const out: Array<string> = []
+  let forwardedFor: string | undefined
   let proto: string | undefined
   let forwardedHost: string | undefined
+  let host: string | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!
     const value = raw[i + 1]!
+    if (named === NONE && !inspected(name)) {
+      out.push(name, value)
+      continue
+    }
     const lower = name.toLowerCase()
     if (lower === "x-forwarded-for") {
-      forwardedFor.push(value)
+      forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`
       continue
     }
     if (lower === "x-forwarded-proto") {
@@ -59,32 +82,73 @@ export const upstreamRequestHeaders = (
       forwardedHost ??= value
       continue
     }
-    if (lower === "expect") continue
-    const keepForUpgrade = options.upgrade && (lower === "connection" || lower === "upgrade")
-    if (!keepForUpgrade && (HOP_BY_HOP.has(lower) || named.has(lower))) continue
+    if (lower === "host") host ??= value
+    else if (lower === "expect") continue
+    if (HOP_BY_HOP.has(lower) || (named !== NONE && named.has(lower))) {
+      if (!(upgrade && (lower === "connection" || lower === "upgrade"))) continue
+    }
     out.push(name, value)
   }
-  const client = req.socket.remoteAddress ?? "unknown"
-  forwardedFor.push(client.startsWith("::ffff:") ? client.slice("::ffff:".length) : client)
-  out.push("x-forwarded-for", forwardedFor.join(", "))
+  const remote = req.socket.remoteAddress ?? "unknown"
+  const client = remote.startsWith("::ffff:") ? remote.slice("::ffff:".length) : remote
+  out.push("x-forwarded-for", forwardedFor === undefined ? client : `${forwardedFor}, ${client}`)
   // A proxy in front of this one (TLS termination) already knows the scheme and host.
   out.push("x-forwarded-proto", proto ?? "http")
-  const host = forwardedHost ?? req.headers.host
-  if (host !== undefined) out.push("x-forwarded-host", host)
+  const shownHost = forwardedHost ?? host
+  if (shownHost !== undefined) out.push("x-forwarded-host", shownHost)
   return out
 }
 
-/** The upstream response's headers for the client, without hop-by-hop headers. */
-export const clientResponseHeaders = (
-  headers: IncomingHttpHeaders,
-): Record<string, string | Array<string>> => {
-  const named = connectionTokens(headers.connection)
-  const out: Record<string, string | Array<string>> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue
-    const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || named.has(lower)) continue
-    out[name] = value
+/**
+ * The request's headers for the upstream, as a flat `[name, value, …]` list (duplicates
+ * and case preserved). For an upgrade, `Connection` and `Upgrade` are kept: they are the
+ * request. `Expect` is dropped because Node has already answered `100 Continue`.
+ *
+ * @example
+ * upstreamRequestHeaders(req, { upgrade: false })
+ * // ["Host", "hello.localhost:4780", "Accept", "*\/*", "x-forwarded-for", "127.0.0.1", "x-forwarded-proto", "http", …]
+ */
+export const upstreamRequestHeaders = (
+  req: IncomingMessage,
+  options: { readonly upgrade: boolean },
+): Array<string> => forwardedHeaders(req, options.upgrade)
+
+const latin1 = (value: Buffer | string): string =>
+  typeof value === "string" ? value : value.toString("latin1")
+
+/**
+ * The upstream's raw response header list (`[name, value, …]` as undici reports it, bytes
+ * or strings) for the client: latin1 text — how HTTP header bytes are carried, so they
+ * reach the client unchanged — without hop-by-hop headers, case and order kept.
+ * `replaced` (lower case) is a header the proxy sets itself, so the upstream's own is
+ * dropped.
+ *
+ * @example
+ * clientResponseHeaderList(["Content-Type", "text/plain", "Keep-Alive", "timeout=5"])
+ * // ["Content-Type", "text/plain"]
+ */
+export const clientResponseHeaderList = (
+  raw: ReadonlyArray<Buffer | string>,
+  replaced?: string,
+): Array<string> => {
+  const out: Array<string> = []
+  let nominated: string | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = latin1(raw[i]!)
+    const value = latin1(raw[i + 1]!)
+    if (inspected(name)) {
+      const lower = name.toLowerCase()
+      if (lower === "connection") nominated = nominated === undefined ? value : `${nominated},${value}`
+      if (HOP_BY_HOP.has(lower) || lower === replaced) continue
+    }
+    out.push(name, value)
   }
-  return out
+  const named = connectionTokens(nominated)
+  if (named === NONE) return out
+  // Rare: `Connection` names further headers, which are hop-by-hop too.
+  const kept: Array<string> = []
+  for (let i = 0; i < out.length; i += 2) {
+    if (!named.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!)
+  }
+  return kept
 }

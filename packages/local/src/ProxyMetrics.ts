@@ -83,6 +83,13 @@ export interface WindowStats {
 }
 
 const SLOTS = WINDOW_RETENTION_MS / 1000
+const BUCKET_BOUNDS = Float64Array.from(LATENCY_BUCKETS_MS)
+
+/** Index of a status's class in `STATUS_CLASSES` (anything outside 100–599 is a 5xx). */
+const statusIndex = (status: number): number => {
+  const index = Math.floor(status / 100) - 1
+  return index >= 0 && index < STATUS_CLASSES.length ? index : STATUS_CLASSES.length - 1
+}
 
 /**
  * Metrics of one revision. `record` is called once per finished request.
@@ -121,13 +128,16 @@ export class RevisionMetrics {
     this.sampleMs = new Float64Array(Math.max(1, sampleCapacity))
   }
 
-  /** Records one finished request: its status and latency (ms) at time `now` (epoch ms). */
+  /**
+   * Records one finished request: its status and latency (ms) at time `now` (epoch ms).
+   * Called once per proxied request, so it only indexes preallocated arrays.
+   */
   record(status: number, latencyMs: number, now: number): void {
-    const cls = statusClass(status)
-    const classIndex = STATUS_CLASSES.indexOf(cls)
-    this.statusTotals[cls] += 1
-    let bucket = LATENCY_BUCKETS_MS.findIndex((le) => latencyMs <= le)
-    if (bucket === -1) bucket = LATENCY_BUCKETS_MS.length
+    const classIndex = statusIndex(status)
+    this.statusTotals[STATUS_CLASSES[classIndex]!] += 1
+    // Most requests land in the first few buckets: a linear scan beats a binary search here.
+    let bucket = 0
+    while (bucket < BUCKET_BOUNDS.length && latencyMs > BUCKET_BOUNDS[bucket]!) bucket++
     this.bucketCounts[bucket]! += 1
     this.latencySumMs += latencyMs
     this.count += 1
@@ -141,10 +151,11 @@ export class RevisionMetrics {
     }
     counts[classIndex]! += 1
 
-    this.sampleAt[this.sampleNext] = now
-    this.sampleMs[this.sampleNext] = latencyMs
-    this.sampleNext = (this.sampleNext + 1) % this.sampleAt.length
-    this.sampleSize = Math.min(this.sampleSize + 1, this.sampleAt.length)
+    const next = this.sampleNext
+    this.sampleAt[next] = now
+    this.sampleMs[next] = latencyMs
+    this.sampleNext = next + 1 === this.sampleAt.length ? 0 : next + 1
+    if (this.sampleSize < this.sampleAt.length) this.sampleSize += 1
   }
 
   /**

@@ -41,7 +41,9 @@ export class RoutingTable<U> {
   private readonly eligibleWeights: ReadonlyArray<number>
   private readonly totalWeight: number
   private readonly current: Array<number>
-  private readonly cursors = new Map<string, number>()
+  // Per entry (same order as `entries`): its index by revision, and its round-robin cursor.
+  private readonly indexOf = new Map<string, number>()
+  private readonly cursors: Array<number>
 
   constructor(app: string, entries: ReadonlyArray<RouteEntry<U>>, weighted: boolean) {
     this.app = app
@@ -52,6 +54,10 @@ export class RoutingTable<U> {
     this.eligibleWeights = eligible.map((e) => (weighted ? e.weight : 1))
     this.totalWeight = this.eligibleWeights.reduce((a, b) => a + b, 0)
     this.current = eligible.map(() => 0)
+    entries.forEach((e, i) => {
+      if (!this.indexOf.has(e.revision)) this.indexOf.set(e.revision, i)
+    })
+    this.cursors = entries.map(() => 0)
   }
 
   /**
@@ -73,19 +79,23 @@ export class RoutingTable<U> {
 
   /** The entry for `revision`, if the table has it. */
   find(revision: string): RouteEntry<U> | undefined {
-    return this.entries.find((e) => e.revision === revision)
+    const i = this.indexOf.get(revision)
+    return i === undefined ? undefined : this.entries[i]
   }
 
   /** The next replica of `revision` in round robin, skipping `exclude` (replicas already tried). */
   upstream(revision: string, exclude?: ReadonlySet<U>): U | undefined {
-    const entry = this.find(revision)
-    if (entry === undefined || entry.upstreams.length === 0) return undefined
-    const start = this.cursors.get(revision) ?? 0
-    const n = entry.upstreams.length
+    const index = this.indexOf.get(revision)
+    if (index === undefined) return undefined
+    const upstreams = this.entries[index]!.upstreams
+    const n = upstreams.length
+    const start = this.cursors[index]!
+    const skipping = exclude !== undefined && exclude.size > 0
     for (let i = 0; i < n; i++) {
-      const candidate = entry.upstreams[(start + i) % n]!
-      if (exclude?.has(candidate)) continue
-      this.cursors.set(revision, (start + i + 1) % n)
+      const at = (start + i) % n
+      const candidate = upstreams[at]!
+      if (skipping && exclude.has(candidate)) continue
+      this.cursors[index] = at + 1 === n ? 0 : at + 1
       return candidate
     }
     return undefined

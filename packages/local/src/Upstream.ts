@@ -14,7 +14,8 @@ const POOL_OPTIONS: Pool.Options = {
   pipelining: 1,
   keepAliveTimeout: 4_000,
   keepAliveMaxTimeout: 30_000,
-  headersTimeout: 300_000,
+  // The forwarder enforces its response-head deadline with one sweep for all requests.
+  headersTimeout: 0,
   // Streaming responses (SSE, downloads) may pause for long; the client decides when to give up.
   bodyTimeout: 0,
   connect: { timeout: 5_000 },

@@ -453,4 +453,33 @@ describe("WeightedProxy", () => {
       assert.deepStrictEqual(yield* router.weights("hello"), {})
     }).pipe(Effect.provide(proxyLayer)),
   )
+
+  it.live(
+    "answers 504 when a replica sends no response head in time, and counts it against the revision",
+    () =>
+      Effect.gen(function* () {
+        // Accepts the request and never answers: only the proxy's deadline ends it.
+        const silent = yield* upstream(() => undefined)
+        const agent = yield* client
+        const proxy = yield* WeightedProxy
+        yield* proxy.setReplicas("hello", "hello-a", [silent.address])
+        yield* proxy.setWeights("hello", { "hello-a": 100 })
+        const started = performance.now()
+        const reply = yield* Effect.promise(() => send(agent, `${proxy.url}/slow`))
+        const waited = performance.now() - started
+        assert.strictEqual(reply.status, 504)
+        assert.strictEqual(reply.revision, "hello-a")
+        assert.include(reply.body, "no response head within 300 ms")
+        // The deadline is checked every half second: never early, and not much later.
+        assert.isAtLeast(waited, 300)
+        assert.isBelow(waited, 5_000)
+        assert.strictEqual(proxy.metrics.get("hello-a")?.statusTotals["5xx"], 1)
+      }).pipe(
+        Effect.provide(
+          Layer.mergeAll(LocalTrafficRouter.layer).pipe(
+            Layer.provideMerge(WeightedProxy.layer({ responseHeadTimeout: 300 })),
+          ),
+        ),
+      ),
+  )
 })
