@@ -122,7 +122,7 @@ const main = async () => {
     for (const step of s.steps) {
       if (step.verdicts.pass + step.verdicts.fail + step.verdicts.inconclusive === 0) continue
       console.log(
-        `     step ${step.index + 1}: ${step.label.padEnd(24)} ${step.verdicts.pass} pass, ${step.verdicts.fail} fail, ${step.verdicts.inconclusive} inconclusive`,
+        `     ${`step ${step.index + 1}:`.padEnd(9)} ${step.label.padEnd(24)} ${step.verdicts.pass} pass, ${step.verdicts.fail} fail, ${step.verdicts.inconclusive} inconclusive`,
       )
     }
     if (s.rollbackReason) console.log(`     rolled back: ${s.rollbackReason}`)

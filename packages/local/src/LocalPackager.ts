@@ -52,31 +52,38 @@ const runBuild = (source: Source, cwd: string, command: string, logFile: string,
     })
     log.capture(child.stdout!)
     log.capture(child.stderr!)
+    // The outcome is reported only once the log file is complete, so the log it points to
+    // holds every line (close() never rejects).
     child.once("error", (cause) => {
-      log.close()
-      resume(fail(source, `could not run the build \`${command}\`: ${cause.message}`, cause))
+      void log
+        .close()
+        .then(() => resume(fail(source, `could not run the build \`${command}\`: ${cause.message}`, cause)))
     })
     child.once("close", (code, signal) => {
-      log.close()
-      if (code === 0) return resume(Effect.void)
-      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
-      resume(
-        fail(
-          source,
-          [
-            `the build \`${command}\` ${how} (in ${cwd}). Last lines (full log: ${logFile}):`,
-            ...log.tail(20).map((l) => `  | ${l}`),
-            "Fix the build, or `build` in the source.",
-          ].join("\n"),
-        ),
-      )
+      void log.close().then(() => {
+        if (code === 0) return resume(Effect.void)
+        const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
+        resume(
+          fail(
+            source,
+            [
+              `the build \`${command}\` ${how} (in ${cwd}). Last lines (full log: ${logFile}):`,
+              ...log.tail(20).map((l) => `  | ${l}`),
+              "Fix the build, or `build` in the source.",
+            ].join("\n"),
+          ),
+        )
+      })
     })
-    return Effect.sync(() => {
+    // Interrupted (the timeout below): stop the build, and finish its log before the
+    // timeout is reported.
+    return Effect.promise(() => {
       try {
         process.kill(-child.pid!, "SIGKILL")
       } catch {
         // already gone
       }
+      return log.close()
     })
   }).pipe(
     Effect.timeoutOrElse({

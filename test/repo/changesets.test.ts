@@ -1,0 +1,50 @@
+/**
+ * Every changeset names real workspace packages with a valid bump in its frontmatter.
+ * A formatter once turned single-package frontmatter into a Markdown heading
+ * (`## "@slipway/core": minor`), which `changeset version` silently skips — so the
+ * release notes would have lost those changes.
+ */
+import { readdirSync, readFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it } from "vitest"
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
+const changesetDir = join(root, ".changeset")
+
+const workspacePackages = (): Set<string> => {
+  const names = new Set<string>()
+  for (const dir of ["packages"]) {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue
+      const manifest = JSON.parse(readFileSync(join(root, dir, entry.name, "package.json"), "utf8")) as {
+        name: string
+        private?: boolean
+      }
+      if (manifest.private !== true) names.add(manifest.name)
+    }
+  }
+  return names
+}
+
+const changesets = readdirSync(changesetDir).filter((f) => f.endsWith(".md") && f !== "README.md")
+
+describe("changesets", () => {
+  it("exist", () => {
+    expect(changesets.length).toBeGreaterThan(0)
+  })
+
+  it.each(changesets)("%s has frontmatter naming published packages and a bump, then a summary", (file) => {
+    const text = readFileSync(join(changesetDir, file), "utf8")
+    const match = /^---\n((?:"[^"\n]+": (?:major|minor|patch)\n)+)---\n\n(\S[\s\S]*)$/.exec(text)
+    expect(
+      match,
+      `${file}: expected ---, one '"package": bump' line per package, ---, blank line, summary`,
+    ).not.toBeNull()
+    const known = workspacePackages()
+    for (const line of match![1]!.trim().split("\n")) {
+      const name = /^"([^"]+)"/.exec(line)![1]!
+      expect(known, `${file} names ${name}, which is not a published workspace package`).toContain(name)
+    }
+  })
+})
