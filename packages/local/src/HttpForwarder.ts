@@ -121,6 +121,7 @@ class Forward implements Dispatcher.DispatchHandler {
   private pending: Array<Buffer> | undefined
   private ended = false
   private queued = false
+  private awaitingDrain = false
 
   constructor(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, options: ForwardOptions) {
     this.req = req
@@ -309,9 +310,14 @@ class Forward implements Dispatcher.DispatchHandler {
     }
     // The client reads slower than the replica sends: stop reading the replica until it drains.
     const controller = this.controller
-    if (!writable && controller !== undefined) {
+    if (!writable && controller !== undefined && !this.awaitingDrain) {
+      // Chunks already parsed still arrive after pause(): one drain listener covers them all.
+      this.awaitingDrain = true
       controller.pause()
-      res.once("drain", () => controller.resume())
+      res.once("drain", () => {
+        this.awaitingDrain = false
+        controller.resume()
+      })
     }
   }
 
