@@ -5,6 +5,8 @@
  * and the image is pinned by digest so every deployment is reproducible.
  */
 
+import { dirname, extname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
 import type * as core from "@slipway/core"
@@ -17,7 +19,9 @@ import {
   type Transform,
 } from "../component.ts"
 import { compileEcs, type EcsNativeOptions, type EcsNativeSettings } from "../native/compileEcs.ts"
+import { type EcsHookCheck, type EcsHookPolicy, ecsHookEnv } from "../native/ecsHookHandler.ts"
 import type { Compilation } from "../native/Native.ts"
+import { lambdaBundle } from "../packaging/LambdaBundle.ts"
 import type { StaticAssets, StaticAssetsArgs } from "../packaging/StaticAssets.ts"
 import type { DrivenRollout } from "../rollout/DrivenRollout.ts"
 import {
@@ -48,13 +52,22 @@ import {
 } from "./driven.ts"
 import { fargateSizeProblem } from "./fargateSizes.ts"
 import {
+  arnScope,
   assumeRolePolicy,
   ecrPullStatements,
+  invokeFunctionStatement,
+  lambdaVpcStatements,
   logWriteStatement,
   policyDocument,
   secretReadStatements,
 } from "./iam.ts"
-import type { LoadBalancer, LoadBalancerArgs } from "./LoadBalancer.ts"
+import {
+  checkTestListener,
+  DEFAULT_TEST_PORT,
+  type LoadBalancer,
+  type LoadBalancerArgs,
+  type TestListenerArgs,
+} from "./LoadBalancer.ts"
 import { albSlots, createLoadBalancedTraffic, createTargetGroupAlarms } from "./loadBalancedService.ts"
 import { checkLoadBalancing, type ServiceRoute, serviceUrl, type TargetTransforms } from "./targets.ts"
 import type { HttpsArgs, ObserveArgs, RolloutArgs, ServiceNetwork } from "./types.ts"
@@ -313,8 +326,9 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
    */
   readonly observe?: ObserveArgs
   /**
-   * The lifecycle hook function (the `ecsHookHandler`) and the role ECS assumes to invoke
-   * it. Needed when the strategy gates or pauses before production traffic.
+   * Your own lifecycle hook function and the role ECS assumes to invoke it, for a strategy
+   * that gates or pauses before production traffic. By default the service builds one: the
+   * `ecsHookHandler`, running `hookChecks`.
    *
    * @example
    * { lifecycleHook: { functionArn: hook.arn, roleArn: hookInvokeRole.arn } }
@@ -323,6 +337,26 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
     readonly functionArn: pulumi.Input<string>
     readonly roleArn: pulumi.Input<string>
   }
+  /**
+   * The HTTP checks the service's own lifecycle hook runs against the new revision through
+   * the test listener, before it gets production traffic; one per gate the strategy names
+   * there (matched by `name`). A `path` is resolved against
+   * `https://<route host, or domain>:<test port>`. Needed when the strategy gates before
+   * traffic and no `lifecycleHook` is given.
+   *
+   * @example
+   * { hookChecks: [{ name: "smoke", path: "/healthz" }, { name: "api", path: "/api/ping", expectStatus: 200 }] }
+   */
+  readonly hookChecks?: ReadonlyArray<EcsHookCheck>
+  /**
+   * Port and sources of the test listener the service's own load balancer gets when the
+   * strategy gates before production traffic (default: HTTPS on 8443 from the VPC and its
+   * NAT addresses only). With a shared `loadBalancer`, set `testListener` on it instead.
+   *
+   * @example
+   * { testListener: { port: 9443, allowedCidrs: ["10.0.0.0/16"] } }
+   */
+  readonly testListener?: TestListenerArgs
   /**
    * ECS deployment settings written by hand, instead of compiling them from `strategy`.
    * With `BLUE_GREEN`, `CANARY` or `LINEAR` the green target group, the listener rule and
@@ -358,6 +392,11 @@ export interface FargateServiceArgs extends HttpsArgs, RolloutArgs {
     readonly discoveryService?: Transform<aws.servicediscovery.ServiceArgs>
     readonly loadBalancer?: LoadBalancerArgs["transform"]
     readonly assets?: StaticAssetsArgs["transform"]
+    readonly hookFunction?: Transform<aws.lambda.FunctionArgs>
+    readonly hookRole?: Transform<aws.iam.RoleArgs>
+    readonly hookInvokeRole?: Transform<aws.iam.RoleArgs>
+    readonly hookLogGroup?: Transform<aws.cloudwatch.LogGroupArgs>
+    readonly hookSecurityGroup?: Transform<aws.ec2.SecurityGroupArgs>
   }
 }
 
@@ -369,21 +408,139 @@ const nativeOptions = <Ref>(
     readonly roleArn: Ref
     readonly alternateTargetGroupArn: Ref
     readonly productionListenerRuleArn: Ref
+    /** Present only when the strategy gates before traffic (the service then adds the rule). */
+    readonly testListenerRuleArn?: Ref | undefined
+    /** The service's own hook, when it builds one. */
+    readonly hook?: { readonly functionArn: Ref; readonly roleArn: Ref } | undefined
   },
   ref: (input: pulumi.Input<string>) => Ref,
   observed: ReadonlyArray<Ref>,
 ): EcsNativeOptions<Ref> => ({
-  ...refs,
+  roleArn: refs.roleArn,
+  alternateTargetGroupArn: refs.alternateTargetGroupArn,
+  productionListenerRuleArn: refs.productionListenerRuleArn,
+  ...(refs.testListenerRuleArn !== undefined ? { testListenerRuleArn: refs.testListenerRuleArn } : {}),
   alarms: watchedAlarms(args.alarmNames, ref, observed),
   ...(args.lifecycleHook !== undefined
     ? { hookFunctionArn: ref(args.lifecycleHook.functionArn), hookRoleArn: ref(args.lifecycleHook.roleArn) }
-    : {}),
+    : refs.hook !== undefined
+      ? { hookFunctionArn: refs.hook.functionArn, hookRoleArn: refs.hook.roleArn }
+      : {}),
 })
+
+/**
+ * What a strategy's steps before production traffic ask the service to build. Both are
+ * false for every strategy ECS ran natively before pre-traffic gates were wired, so those
+ * services keep exactly their resources.
+ */
+interface PreTrafficWiring {
+  /** Gates before traffic: a test listener rule sends the new revision requests first. */
+  readonly testListener: boolean
+  /** Gates or timed pauses before traffic and no `lifecycleHook`: the service builds the hook function. */
+  readonly ownHook: boolean
+}
+
+const noPreTraffic: PreTrafficWiring = { testListener: false, ownHook: false }
+
+// Where a check's `path` points: the host the certificate covers, on the test port.
+const testHost = (args: FargateServiceArgs): string | undefined => {
+  const host = args.route?.hostHeader?.find((h) => !h.includes("*") && !h.includes("?"))
+  return host ?? args.domain?.name ?? args.loadBalancer?.domainName
+}
+
+const checkPreTraffic = (
+  check: ArgProblems,
+  args: FargateServiceArgs,
+  wiring: PreTrafficWiring,
+  policy: EcsHookPolicy | undefined,
+): void => {
+  if (args.testListener !== undefined) {
+    if (args.loadBalancer !== undefined) {
+      check.add(
+        "testListener",
+        "is set together with a shared `loadBalancer`",
+        "set `testListener` on the LoadBalancer instead",
+      )
+    } else if (!wiring.testListener) {
+      check.add(
+        "testListener",
+        "is not used: the strategy has no gate before production traffic",
+        "drop it (the test listener is added only for pre-traffic gates)",
+      )
+    }
+  }
+  if (wiring.testListener) {
+    if (args.loadBalancer !== undefined) {
+      if (args.loadBalancer.testListenerArn === undefined) {
+        check.add(
+          "loadBalancer",
+          "has no test listener, and the strategy gates the new revision before production traffic",
+          "create the shared LoadBalancer with `testListener: {}`",
+        )
+      }
+    } else {
+      checkTestListener(check, "testListener", args.testListener ?? {}, args)
+    }
+  }
+  if (args.hookChecks !== undefined && !(wiring.ownHook && wiring.testListener)) {
+    check.add(
+      "hookChecks",
+      args.lifecycleHook !== undefined
+        ? "is not used: `lifecycleHook` is your own function, which configures its own checks"
+        : "is not used: the strategy has no gate before production traffic",
+      "drop it",
+    )
+    return
+  }
+  if (!(wiring.ownHook && wiring.testListener)) return
+  const checks = args.hookChecks ?? []
+  checks.forEach((c, i) => {
+    if (typeof c?.name !== "string" || c.name.length === 0) {
+      check.add(`hookChecks[${i}].name`, "is missing", "name the gate this check stands for")
+    }
+    if (c?.url === undefined && c?.path === undefined) {
+      check.add(
+        `hookChecks[${i}]`,
+        "has neither `url` nor `path`",
+        'give a path on the service, e.g. "/healthz"',
+      )
+    } else if (c.url === undefined && testHost(args) === undefined) {
+      check.add(
+        `hookChecks[${i}].path`,
+        "cannot be resolved: no host name is known that the certificate covers (no `domain`, route host or shared load balancer domain)",
+        "pass `domain`, or give the check an absolute `url` on the test port",
+      )
+    }
+  })
+  const wanted = policy?.gates
+  if (wanted === undefined) {
+    if (checks.length === 0) {
+      check.add(
+        "hookChecks",
+        "is missing: the strategy gates the new revision before production traffic and the service's hook would have nothing to check",
+        'pass the checks, e.g. hookChecks: [{ name: "smoke", path: "/healthz" }], or your own `lifecycleHook`',
+      )
+    }
+  } else {
+    for (const gate of wanted) {
+      if (!checks.some((c) => c?.name === gate)) {
+        check.add(
+          "hookChecks",
+          `has no check named "${gate}", which the strategy's pre-traffic gate names`,
+          `add { name: "${gate}", path: "/…" }, or your own \`lifecycleHook\``,
+        )
+      }
+    }
+  }
+}
 
 const validate = (
   name: string,
   args: FargateServiceArgs,
-): Compilation<EcsNativeSettings<string>> | undefined => {
+): {
+  readonly compiled: Compilation<EcsNativeSettings<string>> | undefined
+  readonly wiring: PreTrafficWiring
+} => {
   const check = new ArgProblems(TYPE, name)
   if (args.network === undefined) {
     check.add("network", "is missing", "pass a Network, or { vpcId, publicSubnetIds, privateSubnetIds }")
@@ -434,6 +591,16 @@ const validate = (
       given: args.lifecycleHook !== undefined,
       what: "the hook ECS calls during a native deployment",
     },
+    {
+      arg: "hookChecks",
+      given: args.hookChecks !== undefined,
+      what: "the checks of the hook ECS calls during a native deployment",
+    },
+    {
+      arg: "testListener",
+      given: args.testListener !== undefined,
+      what: "the test listener ECS sends a native deployment's test traffic to",
+    },
   ])
   if (driven) {
     // The rollout sets each slot's task count; a scaler would fight it (and scale the idle slot up).
@@ -456,6 +623,7 @@ const validate = (
     }
   }
   let compiled: Compilation<EcsNativeSettings<string>> | undefined
+  let wiring = noPreTraffic
   if (driven) {
     // Nothing to compile: `pulumi up` runs the strategy itself.
   } else if (args.strategy !== undefined && args.deploymentConfiguration !== undefined) {
@@ -466,23 +634,43 @@ const validate = (
     )
   } else if (args.strategy !== undefined && check.problems.length === 0) {
     const placeholder = "(pending)"
-    compiled = compileEcs(
-      args.strategy,
-      nativeOptions(
-        args,
-        {
-          roleArn: placeholder,
-          alternateTargetGroupArn: placeholder,
-          productionListenerRuleArn: placeholder,
-        },
-        () => placeholder,
-        args.observe !== undefined ? [placeholder] : [],
-      ),
-    )
-    if (compiled._tag === "Refused") check.problems.push(refusalProblem("ECS", compiled))
+    const strategy = args.strategy
+    const compileWith = (w: PreTrafficWiring) =>
+      compileEcs(
+        strategy,
+        nativeOptions(
+          args,
+          {
+            roleArn: placeholder,
+            alternateTargetGroupArn: placeholder,
+            productionListenerRuleArn: placeholder,
+            testListenerRuleArn: w.testListener ? placeholder : undefined,
+            hook: w.ownHook ? { functionArn: placeholder, roleArn: placeholder } : undefined,
+          },
+          () => placeholder,
+          args.observe !== undefined ? [placeholder] : [],
+        ),
+      )
+    // First with everything the service can wire, to learn what the steps before traffic ask for…
+    const probe = compileWith({ testListener: true, ownHook: args.lifecycleHook === undefined })
+    if (probe._tag === "Refused") {
+      compiled = probe
+      check.problems.push(refusalProblem("ECS", probe))
+    } else {
+      const policy = probe.settings.hookPolicy
+      wiring = {
+        testListener: policy?.requireChecks === true,
+        ownHook: policy !== undefined && args.lifecycleHook === undefined,
+      }
+      checkPreTraffic(check, args, wiring, policy)
+      // …then with exactly that, so a strategy without pre-traffic steps compiles as it always did.
+      compiled = compileWith(wiring)
+      if (compiled._tag === "Refused") check.problems.push(refusalProblem("ECS", compiled))
+    }
   }
+  if (!driven && args.strategy === undefined) checkPreTraffic(check, args, noPreTraffic, undefined)
   check.throwIfAny()
-  return compiled
+  return { compiled, wiring }
 }
 
 // Whether a hand-written deployment configuration may use a strategy in which ECS shifts
@@ -495,6 +683,160 @@ const mayShiftNatively = (
   if (config === undefined || config.strategy === undefined) return config === undefined
   const strategy = known(config.strategy)
   return strategy === undefined || NATIVE_STRATEGIES.has(strategy)
+}
+
+// The hook handler next to this module: `.ts` when running from source, `.js` from `dist/`.
+const hookHandlerEntry = (): string => {
+  const here = fileURLToPath(import.meta.url)
+  return join(dirname(here), "..", "native", `ecsHookHandler${extname(here)}`)
+}
+
+/**
+ * The lifecycle hook a `FargateService` builds for pre-traffic gates: the `ecsHookHandler`
+ * function, its role, the role ECS invokes it with, its log group and (with a test
+ * listener) its security group.
+ *
+ * @example
+ * const hook: FargateHookResources | undefined = web.resources.hook
+ * export const hookLogs = hook?.logGroup.name
+ */
+export interface FargateHookResources {
+  readonly function: aws.lambda.Function
+  readonly role: aws.iam.Role
+  readonly invokeRole: aws.iam.Role
+  readonly logGroup: aws.cloudwatch.LogGroup
+  readonly securityGroup: aws.ec2.SecurityGroup | undefined
+}
+
+// The ecsHookHandler as a Lambda function. With a test listener it runs in the private
+// subnets (the listener admits only the VPC and its NAT addresses) and may only open
+// connections to the test port; its role may write its own logs and manage its own network
+// interfaces, nothing else. ECS invokes it through a role allowed to invoke this one function.
+const createOwnHook = (
+  name: string,
+  args: FargateServiceArgs,
+  input: {
+    readonly test: { readonly port: number; readonly baseUrl: string | undefined } | undefined
+    readonly vpcId: pulumi.Input<string>
+    readonly privateSubnets: pulumi.Output<Array<string>>
+    readonly tags: Tags
+  },
+  parent: pulumi.ComponentResource,
+): FargateHookResources => {
+  const opts = { parent }
+  const t = args.transform ?? {}
+  const { tags, test } = input
+  const bundle = lambdaBundle(`${name}-hook`, {
+    entry: hookHandlerEntry(),
+    // The Pulumi project's artifacts folder, not the installed package's.
+    outDir: resolve(".slipway", "artifacts"),
+  })
+  const logGroup = createChild(
+    aws.cloudwatch.LogGroup,
+    `${name}-hook`,
+    { retentionInDays: args.logRetentionDays ?? 30, tags },
+    opts,
+    t.hookLogGroup,
+  )
+  const securityGroup =
+    test === undefined
+      ? undefined
+      : createChild(
+          aws.ec2.SecurityGroup,
+          `${name}-hook`,
+          {
+            vpcId: input.vpcId,
+            description: `Lifecycle hook of ${name}: no ingress; HTTPS to the test listener (${test.port}) only`,
+            // The load balancer's public addresses change, so the destination is any address on the test port.
+            egress: [
+              {
+                protocol: "tcp",
+                fromPort: test.port,
+                toPort: test.port,
+                cidrBlocks: ["0.0.0.0/0"],
+                description: "HTTPS to the test listener",
+              },
+            ],
+            tags,
+          },
+          opts,
+          t.hookSecurityGroup,
+        )
+  const role = createChild(
+    aws.iam.Role,
+    `${name}-hook`,
+    {
+      assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"),
+      description: `Lifecycle hook of ${name}: write its logs${test === undefined ? "" : ", reach the test listener from the VPC"}`,
+      tags,
+    },
+    opts,
+    t.hookRole,
+  )
+  const rolePolicy = new aws.iam.RolePolicy(
+    `${name}-hook`,
+    {
+      role: role.id,
+      policy: pulumi
+        .all([logGroup.arn, input.privateSubnets, securityGroup?.id ?? pulumi.output(undefined)])
+        .apply(([logArn, subnets, sg]) => {
+          const scope = arnScope(logArn)
+          return policyDocument([
+            logWriteStatement(logArn),
+            ...(sg !== undefined && scope !== undefined ? lambdaVpcStatements(scope, subnets, [sg]) : []),
+          ])
+        }),
+    },
+    opts,
+  )
+  const longestCheck = Math.max(5_000, ...(args.hookChecks ?? []).map((c) => c.timeoutMs ?? 5_000))
+  const fn = createChild(
+    aws.lambda.Function,
+    `${name}-hook`,
+    {
+      description: `Slipway lifecycle hook of ${name}: checks the new revision before production traffic`,
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      code: bundle.archive,
+      handler: bundle.handler,
+      sourceCodeHash: bundle.sourceCodeHash,
+      role: role.arn,
+      memorySize: 128,
+      // Checks run in parallel, each within its own timeout.
+      timeout: Math.ceil(longestCheck / 1_000) + 10,
+      environment: {
+        variables: {
+          [ecsHookEnv.checks]: JSON.stringify(args.hookChecks ?? []),
+          ...(test?.baseUrl !== undefined ? { [ecsHookEnv.baseUrl]: test.baseUrl } : {}),
+        },
+      },
+      loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+      ...(securityGroup !== undefined
+        ? { vpcConfig: { subnetIds: input.privateSubnets, securityGroupIds: [securityGroup.id] } }
+        : {}),
+      tags,
+    },
+    // Lambda checks the role may create network interfaces when the function is created.
+    { parent, dependsOn: [rolePolicy] },
+    t.hookFunction,
+  )
+  const invokeRole = createChild(
+    aws.iam.Role,
+    `${name}-hook-invoke`,
+    {
+      assumeRolePolicy: assumeRolePolicy("ecs.amazonaws.com"),
+      description: `ECS invokes ${name}'s lifecycle hook`,
+      tags,
+    },
+    opts,
+    t.hookInvokeRole,
+  )
+  new aws.iam.RolePolicy(
+    `${name}-hook-invoke`,
+    { role: invokeRole.id, policy: fn.arn.apply((arn) => policyDocument([invokeFunctionStatement(arn)])) },
+    opts,
+  )
+  return { function: fn, role, invokeRole, logGroup, securityGroup }
 }
 
 // The compiler's read-only settings in the provider's (mutable) argument shape.
@@ -593,6 +935,10 @@ export class FargateService extends pulumi.ComponentResource {
   readonly listenerArn: pulumi.Output<string>
   /** The listener rule whose forward weights split traffic between blue and green. */
   readonly listenerRuleArn: pulumi.Output<string>
+  /** With gates before production traffic: the rule on the test listener ECS points at the new revision. */
+  readonly testListenerRuleArn: pulumi.Output<string> | undefined
+  /** The service's own lifecycle hook function, when it built one. */
+  readonly hookFunctionArn: pulumi.Output<string> | undefined
   readonly loadBalancerArn: pulumi.Output<string>
   /** CloudWatch dimensions (`app/…`, `targetgroup/…`), e.g. for `ServiceAlarms`. */
   readonly loadBalancerArnSuffix: pulumi.Output<string>
@@ -631,6 +977,10 @@ export class FargateService extends pulumi.ComponentResource {
     readonly blueTargetGroup: aws.lb.TargetGroup
     readonly greenTargetGroup: aws.lb.TargetGroup
     readonly listenerRule: aws.lb.ListenerRule
+    /** With gates before production traffic: the rule on the test listener. */
+    readonly testListenerRule: aws.lb.ListenerRule | undefined
+    /** The service's own lifecycle hook (function, its role, the role ECS invokes it with), when built. */
+    readonly hook: FargateHookResources | undefined
     readonly securityGroup: aws.ec2.SecurityGroup
     readonly logGroup: aws.cloudwatch.LogGroup
     readonly executionRole: aws.iam.Role
@@ -642,7 +992,7 @@ export class FargateService extends pulumi.ComponentResource {
   }
 
   constructor(name: string, args: FargateServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    const precompiled = validate(name, args)
+    const { compiled: precompiled, wiring } = validate(name, args)
     super(TYPE, name, {}, opts)
     const driven = isDriven(args)
     this.strategy = args.strategy
@@ -802,11 +1152,20 @@ export class FargateService extends pulumi.ComponentResource {
     const traffic = createLoadBalancedTraffic(
       name,
       args,
-      { port, targetType: "ip", healthCheckPath, tags },
+      {
+        port,
+        targetType: "ip",
+        healthCheckPath,
+        tags,
+        // A shared load balancer brings its own test listener (checked up front).
+        ...(wiring.testListener
+          ? { testListener: args.loadBalancer === undefined ? (args.testListener ?? {}) : {} }
+          : {}),
+      },
       this,
       t,
     )
-    const { blue, green, loadBalancer, rule, appSg } = traffic
+    const { blue, green, loadBalancer, rule, testRule, appSg } = traffic
 
     // ---------------------------------------------------------------- alarms
     const observed = createTargetGroupAlarms(name, args, traffic, this)
@@ -838,6 +1197,24 @@ export class FargateService extends pulumi.ComponentResource {
         parent,
       )
     }
+    const testPort = wiring.testListener ? (loadBalancer.testListenerPort ?? DEFAULT_TEST_PORT) : undefined
+    const host = testHost(args)
+    const ownHook = wiring.ownHook
+      ? createOwnHook(
+          name,
+          args,
+          {
+            test:
+              testPort === undefined
+                ? undefined
+                : { port: testPort, baseUrl: host === undefined ? undefined : `https://${host}:${testPort}` },
+            vpcId,
+            privateSubnets,
+            tags,
+          },
+          this,
+        )
+      : undefined
     let native: EcsNativeSettings<pulumi.Input<string>> | undefined
     if (args.strategy !== undefined && !driven) {
       const compiled = compileEcs<pulumi.Input<string>>(
@@ -848,6 +1225,11 @@ export class FargateService extends pulumi.ComponentResource {
             roleArn: infrastructureRole?.arn ?? "",
             alternateTargetGroupArn: green.arn,
             productionListenerRuleArn: rule.arn,
+            testListenerRuleArn: testRule?.arn,
+            hook:
+              ownHook === undefined
+                ? undefined
+                : { functionArn: ownHook.function.arn, roleArn: ownHook.invokeRole.arn },
           },
           (input) => input,
           observed?.alarmNames ?? [],
@@ -993,7 +1375,7 @@ export class FargateService extends pulumi.ComponentResource {
           {
             parent: this,
             // The target groups must be attached to the listener before ECS registers tasks.
-            dependsOn: [rule, ...uploaded],
+            dependsOn: [rule, ...(testRule === undefined ? [] : [testRule]), ...uploaded],
             // The auto scaler owns the task count once the service exists.
             ...(scaling !== undefined ? { ignoreChanges: ["desiredCount"] } : {}),
           },
@@ -1114,6 +1496,8 @@ export class FargateService extends pulumi.ComponentResource {
     this.greenTargetGroupArn = green.arn
     this.listenerArn = loadBalancer.listenerArn
     this.listenerRuleArn = rule.arn
+    this.testListenerRuleArn = testRule?.arn
+    this.hookFunctionArn = ownHook?.function.arn
     this.loadBalancerArn = loadBalancer.arn
     this.loadBalancerArnSuffix = loadBalancer.arnSuffix
     this.blueTargetGroupArnSuffix = blue.arnSuffix
@@ -1134,6 +1518,8 @@ export class FargateService extends pulumi.ComponentResource {
       blueTargetGroup: blue,
       greenTargetGroup: green,
       listenerRule: rule,
+      testListenerRule: testRule,
+      hook: ownHook,
       securityGroup: appSg,
       logGroup,
       executionRole,
@@ -1151,6 +1537,8 @@ export class FargateService extends pulumi.ComponentResource {
       greenTargetGroupArn: this.greenTargetGroupArn,
       listenerArn: this.listenerArn,
       listenerRuleArn: this.listenerRuleArn,
+      ...(this.testListenerRuleArn !== undefined ? { testListenerRuleArn: this.testListenerRuleArn } : {}),
+      ...(this.hookFunctionArn !== undefined ? { hookFunctionArn: this.hookFunctionArn } : {}),
       loadBalancerArn: this.loadBalancerArn,
       securityGroupId: this.securityGroupId,
       loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,

@@ -3,6 +3,11 @@
  * HTTPS on 443 with an ACM certificate, HTTP on 80 answering only with a redirect to
  * HTTPS, and a security group admitting 80/443 from anywhere. One load balancer can be
  * shared by several services, each routing its own host or path to its own target groups.
+ *
+ * Optionally a test listener: HTTPS on a second port (default 8443) with the same
+ * certificate, where ECS sends test traffic to a new revision before it gets production
+ * traffic. It is not open to the internet: its own security group admits only the VPC and
+ * the VPC's NAT addresses (or the CIDRs given).
  */
 import * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
@@ -20,6 +25,35 @@ import type { HttpsArgs, ServiceNetwork } from "./types.ts"
 const TYPE = "slipway:aws:LoadBalancer"
 /** TLS 1.3 with 1.2 fallback: AWS's recommended policy for new listeners. */
 const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+/** Port of the test listener unless one is given. */
+export const DEFAULT_TEST_PORT = 8443
+
+/**
+ * A second HTTPS listener for test traffic: ECS points its rule at the new revision
+ * before production traffic moves, so checks (the lifecycle hook) can reach it alone.
+ *
+ * @example
+ * const test: TestListenerArgs = { port: 9443, allowedCidrs: ["10.0.0.0/16", "203.0.113.7/32"] }
+ */
+export interface TestListenerArgs {
+  /**
+   * Port of the test listener (default 8443; not 80 or 443).
+   *
+   * @example
+   * { port: 9443 }
+   */
+  readonly port?: number
+  /**
+   * Who may connect to it. Default: the VPC's CIDR block plus, when the network has NAT
+   * gateways (`natPublicIps`, as a `Network` does), their addresses, because a caller in a
+   * private subnet (the hook function) reaches an internet-facing load balancer through
+   * the NAT. Never `0.0.0.0/0` or `::/0`: test traffic reaches a revision before it is judged.
+   *
+   * @example
+   * { allowedCidrs: ["10.0.0.0/16", "198.51.100.0/24"] }
+   */
+  readonly allowedCidrs?: pulumi.Input<ReadonlyArray<pulumi.Input<string>>>
+}
 
 /**
  * Arguments of a {@link LoadBalancer}.
@@ -73,6 +107,16 @@ export interface LoadBalancerArgs extends HttpsArgs {
    */
   readonly deletionProtection?: pulumi.Input<boolean>
   /**
+   * A test listener (HTTPS on its own port, same certificate, not open to the internet)
+   * for native ECS deployments that check a new revision before production traffic.
+   * A `FargateService` with its own load balancer adds it when its strategy needs it;
+   * a shared load balancer needs it set here.
+   *
+   * @example
+   * { testListener: {} } // HTTPS on 8443 from the VPC and its NAT addresses
+   */
+  readonly testListener?: TestListenerArgs
+  /**
    * Tags for every child.
    *
    * @example
@@ -87,6 +131,8 @@ export interface LoadBalancerArgs extends HttpsArgs {
    */
   readonly transform?: {
     readonly securityGroup?: Transform<aws.ec2.SecurityGroupArgs>
+    readonly testSecurityGroup?: Transform<aws.ec2.SecurityGroupArgs>
+    readonly testListener?: Transform<aws.lb.ListenerArgs>
     readonly ingress?: Transform<aws.vpc.SecurityGroupIngressRuleArgs>
     readonly loadBalancer?: Transform<aws.lb.LoadBalancerArgs>
     readonly httpListener?: Transform<aws.lb.ListenerArgs>
@@ -132,6 +178,68 @@ export const checkHttps = (check: ArgProblems, args: HttpsArgs): void => {
   }
 }
 
+const WORLD = new Set(["0.0.0.0/0", "::/0"])
+
+/** Checks a test listener's port and sources; shared with the services that build their own load balancer. */
+export const checkTestListener = (
+  check: ArgProblems,
+  arg: string,
+  test: TestListenerArgs,
+  https: HttpsArgs,
+): void => {
+  if (https.insecureHttpOnly === true) {
+    check.add(
+      arg,
+      "needs HTTPS, and `insecureHttpOnly` serves plain HTTP",
+      "pass `domain` or `certificateArn`: the test listener uses the same certificate",
+    )
+  }
+  checkInteger(check, `${arg}.port`, test.port, 1, 65_535)
+  if (test.port === 80 || test.port === 443) {
+    check.add(
+      `${arg}.port`,
+      `${test.port} is a production port`,
+      `use another port (default ${DEFAULT_TEST_PORT})`,
+    )
+  }
+  const cidrs = known(test.allowedCidrs)
+  if (cidrs !== undefined) {
+    if (cidrs.length === 0) {
+      check.add(
+        `${arg}.allowedCidrs`,
+        "is empty",
+        "name who may send test traffic, or leave it out for the VPC's own addresses",
+      )
+    }
+    cidrs.forEach((cidr, i) => {
+      const value = known(cidr)
+      if (value !== undefined && (WORLD.has(value) || /\/0$/.test(value))) {
+        check.add(
+          `${arg}.allowedCidrs[${i}]`,
+          `"${value}" opens the test listener to the internet, where a revision answers before it is judged`,
+          "list the networks that run the checks (the default is the VPC and its NAT addresses)",
+        )
+      }
+    })
+  }
+}
+
+// The VPC's CIDR block and, for a `Network`, the NAT gateways' public addresses: a caller in a
+// private subnet reaches an internet-facing load balancer's public addresses through the NAT.
+const ownAddresses = (
+  network: ServiceNetwork,
+  opts: pulumi.InvokeOutputOptions,
+): pulumi.Output<Array<string>> => {
+  const n = network as ServiceNetwork & {
+    readonly cidrBlock?: pulumi.Input<string>
+    readonly natPublicIps?: pulumi.Input<ReadonlyArray<pulumi.Input<string>>>
+  }
+  const cidr = n.cidrBlock ?? aws.ec2.getVpcOutput({ id: network.vpcId }, opts).cidrBlock
+  return pulumi
+    .all([cidr, pulumi.output(n.natPublicIps ?? [])])
+    .apply(([block, ips]) => [block, ...ips.map((ip) => `${ip}/32`)])
+}
+
 /**
  * An internet-facing Application Load Balancer with an HTTPS listener (443) and an
  * HTTP listener (80) that redirects to HTTPS. Services attach their target groups with
@@ -144,6 +252,10 @@ export const checkHttps = (check: ArgProblems, args: HttpsArgs): void => {
  * const lb = new LoadBalancer("edge", { network, domain })
  * new FargateService("api", { network, image, loadBalancer: lb, route: { pathPattern: ["/api/*"], priority: 10 } })
  * new FargateService("web", { network, image: webImage, loadBalancer: lb, route: { pathPattern: ["/*"], priority: 100 } })
+ *
+ * // With a test listener (HTTPS 8443, from the VPC and its NAT addresses only) for services
+ * // whose native strategy checks a new revision before production traffic:
+ * const edge = new LoadBalancer("edge", { network, domain, testListener: {} })
  */
 export class LoadBalancer extends pulumi.ComponentResource {
   /** ARN of the load balancer. */
@@ -165,6 +277,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>
   /** True when the load balancer serves plain HTTP only. */
   readonly insecure: boolean
+  /** The `domain`'s name, when one was given (the name its certificate covers). */
+  readonly domainName: string | undefined
+  /** With `testListener`: the test listener's ARN (ECS repoints its rules at new revisions). */
+  readonly testListenerArn: pulumi.Output<string> | undefined
+  /** With `testListener`: its port. */
+  readonly testListenerPort: number | undefined
+  /** With `testListener`: who may connect to it. */
+  readonly testListenerCidrs: pulumi.Output<Array<string>> | undefined
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     const check = new ArgProblems(TYPE, name)
@@ -173,6 +293,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
     checkHttps(check, args)
     checkInteger(check, "idleTimeout", args.idleTimeout, 1, 4000)
+    if (args.testListener !== undefined) checkTestListener(check, "testListener", args.testListener, args)
     check.throwIfAny()
 
     super(TYPE, name, {}, opts)
@@ -228,6 +349,42 @@ export class LoadBalancer extends pulumi.ComponentResource {
       }
     }
 
+    // The test listener's sources live in a group of their own, so the production group's
+    // rules stay as they are and the test port can never inherit "from anywhere".
+    let testSg: aws.ec2.SecurityGroup | undefined
+    const testPort =
+      args.testListener === undefined ? undefined : (args.testListener.port ?? DEFAULT_TEST_PORT)
+    const testCidrs =
+      args.testListener === undefined
+        ? undefined
+        : args.testListener.allowedCidrs !== undefined
+          ? pulumi
+              .output(args.testListener.allowedCidrs)
+              .apply((cidrs) => cidrs.filter((c) => !WORLD.has(c) && !c.endsWith("/0")))
+          : ownAddresses(args.network, parent)
+    if (testPort !== undefined && testCidrs !== undefined) {
+      testSg = createChild(
+        aws.ec2.SecurityGroup,
+        `${name}-lb-test`,
+        {
+          vpcId: args.network.vpcId,
+          description: `Load balancer ${name}: test listener (HTTPS ${testPort}) from the VPC only`,
+          ingress: [
+            {
+              protocol: "tcp",
+              fromPort: testPort,
+              toPort: testPort,
+              cidrBlocks: testCidrs,
+              description: "HTTPS test traffic (pre-production checks)",
+            },
+          ],
+          tags,
+        },
+        parent,
+        t.testSecurityGroup,
+      )
+    }
+
     const lb = createChild(
       aws.lb.LoadBalancer,
       name,
@@ -236,7 +393,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         internal: false,
         ipAddressType: dualstack ? "dualstack" : "ipv4",
         subnets: pulumi.output(args.network.publicSubnetIds).apply((ids) => [...ids]),
-        securityGroups: [sg.id],
+        securityGroups: testSg === undefined ? [sg.id] : [sg.id, testSg.id],
         dropInvalidHeaderFields: true,
         idleTimeout: args.idleTimeout ?? 60,
         enableDeletionProtection: args.deletionProtection ?? false,
@@ -271,6 +428,30 @@ export class LoadBalancer extends pulumi.ComponentResource {
         },
         parent,
         t.httpsListener,
+      )
+    }
+    let test: aws.lb.Listener | undefined
+    if (testPort !== undefined && certificateArn !== undefined) {
+      test = createChild(
+        aws.lb.Listener,
+        `${name}-test`,
+        {
+          loadBalancerArn: lb.arn,
+          port: testPort,
+          protocol: "HTTPS",
+          certificateArn,
+          sslPolicy: args.sslPolicy ?? DEFAULT_SSL_POLICY,
+          // Only a service's test rule forwards; everything else is answered here.
+          defaultActions: [
+            {
+              type: "fixed-response",
+              fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not Found" },
+            },
+          ],
+          tags,
+        },
+        parent,
+        t.testListener,
       )
     }
     const http = createChild(
@@ -331,7 +512,11 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.httpListenerArn = http.arn
     this.httpsListenerArn = https === undefined ? pulumi.output(undefined) : https.arn
     this.listenerArn = (https ?? http).arn
+    this.testListenerArn = test?.arn
+    this.testListenerPort = test === undefined ? undefined : testPort
+    this.testListenerCidrs = test === undefined ? undefined : testCidrs
     const domainName = known(args.domain?.name)
+    this.domainName = domainName
     this.url =
       domainName !== undefined
         ? pulumi.output(`https://${domainName}`)
@@ -345,6 +530,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       httpListenerArn: this.httpListenerArn,
       httpsListenerArn: this.httpsListenerArn,
       url: this.url,
+      ...(this.testListenerArn !== undefined ? { testListenerArn: this.testListenerArn } : {}),
     })
   }
 }

@@ -108,3 +108,67 @@ export const ecrPullStatements = (image: string): Array<Statement> => {
     },
   ]
 }
+
+/** Invoking exactly one Lambda function (e.g. the role ECS assumes to run a lifecycle hook). */
+export const invokeFunctionStatement = (functionArn: string): Statement => ({
+  Sid: "InvokeOwnHook",
+  Effect: "Allow",
+  Action: ["lambda:InvokeFunction"],
+  Resource: [functionArn],
+})
+
+/** Where a resource lives, read from any ARN of the same account and region. */
+export interface ArnScope {
+  readonly partition: string
+  readonly region: string
+  readonly account: string
+}
+
+/** Partition, region and account of an ARN (`arn:<partition>:<service>:<region>:<account>:…`). */
+export const arnScope = (arn: string): ArnScope | undefined => {
+  const [prefix, partition, , region, account] = arn.split(":")
+  if (prefix !== "arn" || !partition || !region || !account) return undefined
+  return { partition, region, account }
+}
+
+/**
+ * What Lambda needs to attach a function to a VPC: network interfaces created only in the
+ * given subnets with the given security groups, and managed only in this account and
+ * region. The `Describe*` calls have no resource-level permission in IAM, hence `*`.
+ */
+export const lambdaVpcStatements = (
+  scope: ArnScope,
+  subnetIds: ReadonlyArray<string>,
+  securityGroupIds: ReadonlyArray<string>,
+): Array<Statement> => {
+  const ec2 = `arn:${scope.partition}:ec2:${scope.region}:${scope.account}`
+  const interfaces = `${ec2}:network-interface/*`
+  return [
+    {
+      Sid: "DescribeNetworkInterfaces",
+      Effect: "Allow",
+      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+      Resource: "*",
+    },
+    {
+      Sid: "CreateOwnNetworkInterfaces",
+      Effect: "Allow",
+      Action: ["ec2:CreateNetworkInterface"],
+      Resource: [
+        interfaces,
+        ...[...subnetIds].sort().map((id) => `${ec2}:subnet/${id}`),
+        ...[...securityGroupIds].sort().map((id) => `${ec2}:security-group/${id}`),
+      ],
+    },
+    {
+      Sid: "ManageNetworkInterfaces",
+      Effect: "Allow",
+      Action: [
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ],
+      Resource: [interfaces],
+    },
+  ]
+}

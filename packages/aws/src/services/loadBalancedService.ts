@@ -10,7 +10,7 @@ import type * as aws from "@pulumi/aws"
 import type * as pulumi from "@pulumi/pulumi"
 import type { Tags } from "../component.ts"
 import { ServiceAlarms } from "../Observe.ts"
-import { LoadBalancer, type LoadBalancerArgs } from "./LoadBalancer.ts"
+import { LoadBalancer, type LoadBalancerArgs, type TestListenerArgs } from "./LoadBalancer.ts"
 import {
   catchAllRoute,
   createAppSecurityGroup,
@@ -40,6 +40,8 @@ export interface LoadBalancedTraffic {
   readonly loadBalancer: LoadBalancer
   /** The rule whose forward weights split traffic between blue and green. */
   readonly rule: aws.lb.ListenerRule
+  /** With a test listener: the rule on it that ECS points at the new revision before production traffic. */
+  readonly testRule: aws.lb.ListenerRule | undefined
   /** The app's security group: the app port from the load balancer only. */
   readonly appSg: aws.ec2.SecurityGroup
 }
@@ -57,6 +59,12 @@ export const createLoadBalancedTraffic = (
     readonly healthCheckPath: string
     /** The component's tags. */
     readonly tags: Tags
+    /**
+     * Add a test listener rule (native deployments that check a revision before production
+     * traffic). The service's own load balancer gets the listener with these settings; a
+     * shared one must have been created with `testListener` (the service checks that).
+     */
+    readonly testListener?: TestListenerArgs
   },
   parent: pulumi.ComponentResource,
   t: TargetTransforms & { readonly loadBalancer?: LoadBalancerArgs["transform"] },
@@ -79,6 +87,7 @@ export const createLoadBalancedTraffic = (
         certificateArn: args.certificateArn,
         insecureHttpOnly: args.insecureHttpOnly,
         defaultTargetGroupArn: blue.arn,
+        ...(input.testListener !== undefined ? { testListener: input.testListener } : {}),
         tags: args.tags,
         transform: t.loadBalancer,
       },
@@ -90,8 +99,24 @@ export const createLoadBalancedTraffic = (
     parent,
     t,
   )
+  // Same match as production, on the test listener; ECS repoints it at green during a deployment.
+  const testRule =
+    input.testListener !== undefined && loadBalancer.testListenerArn !== undefined
+      ? createListenerRule(
+          `${name}-test`,
+          {
+            listenerArn: loadBalancer.testListenerArn,
+            route: args.route ?? catchAllRoute,
+            blue,
+            green,
+            tags,
+          },
+          parent,
+          t,
+        )
+      : undefined
   const appSg = createAppSecurityGroup(name, { vpcId, port, loadBalancer, tags }, parent, t)
-  return { blue, green, loadBalancer, rule, appSg }
+  return { blue, green, loadBalancer, rule, testRule, appSg }
 }
 
 /** With `observe`: alarms and a dashboard over the blue and the green target group. */
