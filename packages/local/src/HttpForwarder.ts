@@ -302,12 +302,18 @@ class Forward implements Dispatcher.DispatchHandler {
     const chunks = this.pending
     this.pending = undefined
     if (res.destroyed) return
-    let writable = true
-    if (chunks !== undefined) for (const chunk of chunks) writable = res.write(chunk)
     if (this.ended) {
-      res.end()
+      // The last chunk goes with `end`: Node then sends head and body in one synchronous
+      // write instead of scheduling a flush for `write` and finishing after it.
+      if (chunks === undefined) res.end()
+      else {
+        for (let i = 0; i < chunks.length - 1; i++) res.write(chunks[i])
+        res.end(chunks[chunks.length - 1])
+      }
       return
     }
+    let writable = true
+    if (chunks !== undefined) for (const chunk of chunks) writable = res.write(chunk)
     // The client reads slower than the replica sends: stop reading the replica until it drains.
     const controller = this.controller
     if (!writable && controller !== undefined && !this.awaitingDrain) {
