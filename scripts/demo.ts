@@ -45,10 +45,17 @@ const cleanup = () => {
   load?.kill("SIGTERM")
   slipway(["agent", "stop"], { quiet: true })
 }
-process.on("SIGINT", () => {
-  cleanup()
-  process.exit(130)
-})
+// Ctrl-C, or a CI job / `timeout` stopping the demo: never leave the agent running.
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129],
+] as const) {
+  process.on(signal, () => {
+    cleanup()
+    process.exit(code)
+  })
+}
 
 const main = async () => {
   banner("1. start the agent")
