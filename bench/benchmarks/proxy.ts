@@ -101,35 +101,20 @@ export const proxy: Benchmark = {
 
     const direct = await measure("direct", `http://127.0.0.1:${appA}/`)
 
-    const slipwayProxy = await start(
-      ctx,
-      ctx.node[0],
-      [
-        ...ctx.node.slice(1),
-        fixture("proxy-server.ts"),
-        "--upstream",
-        `127.0.0.1:${appA}=50`,
-        "--upstream",
-        `127.0.0.1:${appB}=50`,
-      ],
-      "Slipway WeightedProxy",
-    )
-    const slipway = await measure("slipway", `http://127.0.0.1:${slipwayProxy.port}/`, slipwayProxy.pid)
-
-    const floorProxy = await start(
-      ctx,
-      ctx.node[0],
-      [
-        ...ctx.node.slice(1),
-        fixture("stack-floor-proxy.ts"),
-        "--upstream",
-        `127.0.0.1:${appA}`,
-        "--upstream",
-        `127.0.0.1:${appB}`,
-      ],
-      "stack floor proxy",
-    )
-    const floor = await measure("stack floor", `http://127.0.0.1:${floorProxy.port}/`, floorProxy.pid)
+    // A Node proxy fixture in front of both apps, measured like the others.
+    const throughFixture = async (name: string, file: string, upstreams: ReadonlyArray<string>) => {
+      const args = [...ctx.node.slice(1), fixture(file), ...upstreams.flatMap((u) => ["--upstream", u])]
+      const proxy = await start(ctx, ctx.node[0], args, name)
+      return measure(name, `http://127.0.0.1:${proxy.port}/`, proxy.pid)
+    }
+    const slipway = await throughFixture("slipway", "proxy-server.ts", [
+      `127.0.0.1:${appA}=50`,
+      `127.0.0.1:${appB}=50`,
+    ])
+    const floor = await throughFixture("stack floor", "stack-floor-proxy.ts", [
+      `127.0.0.1:${appA}`,
+      `127.0.0.1:${appB}`,
+    ])
     ctx.note(
       "stack floor: node:http + undici Pool with the same check-phase batching and nothing else (bench/fixtures/stack-floor-proxy.ts): what any proxy on this stack pays",
     )

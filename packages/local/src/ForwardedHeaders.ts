@@ -38,37 +38,28 @@ const connectionTokens = (value: string | ReadonlyArray<string> | undefined): Re
   )
 }
 
-// Header names this module acts on, by length: any other name is passed on without
-// lower-casing it (most headers of a request or response are such names).
-const INSPECTED_LENGTHS = new Uint8Array(32)
-for (const name of [
-  ...HOP_BY_HOP,
-  "host",
-  "expect",
-  "x-forwarded-for",
-  "x-forwarded-host",
-  "x-forwarded-proto",
-  "x-slipway-revision",
-]) {
-  INSPECTED_LENGTHS[name.length] = 1
-}
-const inspected = (name: string): boolean => name.length < 32 && INSPECTED_LENGTHS[name.length] === 1
-
-const forwardedHeaders = (req: IncomingMessage, upgrade: boolean): Array<string> => {
+/**
+ * The request's headers for the upstream, as a flat `[name, value, …]` list (duplicates
+ * and case preserved). For an upgrade, `Connection` and `Upgrade` are kept: they are the
+ * request. `Expect` is dropped because Node has already answered `100 Continue`.
+ *
+ * @example
+ * upstreamRequestHeaders(req, { upgrade: false })
+ * // ["Host", "hello.localhost:4780", "Accept", "*\/*", "x-forwarded-for", "127.0.0.1", "x-forwarded-proto", "http", …]
+ */
+export const upstreamRequestHeaders = (
+  req: IncomingMessage,
+  options: { readonly upgrade: boolean },
+): Array<string> => {
   const named = connectionTokens(req.headers.connection)
   const raw = req.rawHeaders
   const out: Array<string> = []
   let forwardedFor: string | undefined
   let proto: string | undefined
   let forwardedHost: string | undefined
-  let host: string | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!
     const value = raw[i + 1]!
-    if (named === NONE && !inspected(name)) {
-      out.push(name, value)
-      continue
-    }
     const lower = name.toLowerCase()
     if (lower === "x-forwarded-for") {
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`
@@ -82,10 +73,9 @@ const forwardedHeaders = (req: IncomingMessage, upgrade: boolean): Array<string>
       forwardedHost ??= value
       continue
     }
-    if (lower === "host") host ??= value
-    else if (lower === "expect") continue
-    if (HOP_BY_HOP.has(lower) || (named !== NONE && named.has(lower))) {
-      if (!(upgrade && (lower === "connection" || lower === "upgrade"))) continue
+    if (lower === "expect") continue
+    if (HOP_BY_HOP.has(lower) || named.has(lower)) {
+      if (!(options.upgrade && (lower === "connection" || lower === "upgrade"))) continue
     }
     out.push(name, value)
   }
@@ -94,24 +84,10 @@ const forwardedHeaders = (req: IncomingMessage, upgrade: boolean): Array<string>
   out.push("x-forwarded-for", forwardedFor === undefined ? client : `${forwardedFor}, ${client}`)
   // A proxy in front of this one (TLS termination) already knows the scheme and host.
   out.push("x-forwarded-proto", proto ?? "http")
-  const shownHost = forwardedHost ?? host
+  const shownHost = forwardedHost ?? req.headers.host
   if (shownHost !== undefined) out.push("x-forwarded-host", shownHost)
   return out
 }
-
-/**
- * The request's headers for the upstream, as a flat `[name, value, …]` list (duplicates
- * and case preserved). For an upgrade, `Connection` and `Upgrade` are kept: they are the
- * request. `Expect` is dropped because Node has already answered `100 Continue`.
- *
- * @example
- * upstreamRequestHeaders(req, { upgrade: false })
- * // ["Host", "hello.localhost:4780", "Accept", "*\/*", "x-forwarded-for", "127.0.0.1", "x-forwarded-proto", "http", …]
- */
-export const upstreamRequestHeaders = (
-  req: IncomingMessage,
-  options: { readonly upgrade: boolean },
-): Array<string> => forwardedHeaders(req, options.upgrade)
 
 const latin1 = (value: Buffer | string): string =>
   typeof value === "string" ? value : value.toString("latin1")
@@ -136,11 +112,9 @@ export const clientResponseHeaderList = (
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = latin1(raw[i]!)
     const value = latin1(raw[i + 1]!)
-    if (inspected(name)) {
-      const lower = name.toLowerCase()
-      if (lower === "connection") nominated = nominated === undefined ? value : `${nominated},${value}`
-      if (HOP_BY_HOP.has(lower) || lower === replaced) continue
-    }
+    const lower = name.toLowerCase()
+    if (lower === "connection") nominated = nominated === undefined ? value : `${nominated},${value}`
+    if (HOP_BY_HOP.has(lower) || lower === replaced) continue
     out.push(name, value)
   }
   const named = connectionTokens(nominated)

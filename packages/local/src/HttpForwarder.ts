@@ -114,9 +114,8 @@ class Forward implements Dispatcher.DispatchHandler {
   private attempts = 0
   private released = true
   private recorded = false
-  private clientGone = false
-  private responseStarted = false
-  private timedOut = false
+  /** Why the client's answer no longer depends on the upstream (it left, or got its 504). */
+  private abandoned: Error | undefined
   /** Answer bytes not yet written to the client (see `flushAll`). */
   private pending: Array<Buffer> | undefined
   private ended = false
@@ -158,10 +157,10 @@ class Forward implements Dispatcher.DispatchHandler {
   private onClientClose(): void {
     awaitingHead.delete(this)
     if (this.res.writableFinished) return
-    this.clientGone = true
+    this.abandoned = new Error("client closed the connection")
     // 499: the client went away before the answer was complete (nginx's convention).
     this.record(499)
-    this.controller?.abort(new Error("client closed the connection"))
+    this.controller?.abort(this.abandoned)
   }
 
   private attempt(lastError: unknown): void {
@@ -215,8 +214,8 @@ class Forward implements Dispatcher.DispatchHandler {
     const limit = this.options.responseHeadTimeout ?? DEFAULT_RESPONSE_HEAD_TIMEOUT
     if (now - this.started < limit) return
     awaitingHead.delete(this)
-    this.timedOut = true
     const err = new ResponseHeadTimeout(`no response head within ${limit} ms`)
+    this.abandoned = err
     this.controller?.abort(err)
     this.release()
     this.fail(err, this.upstream, 504)
@@ -243,8 +242,7 @@ class Forward implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller
-    if (this.clientGone) controller.abort(new Error("client closed the connection"))
-    else if (this.timedOut) controller.abort(new ResponseHeadTimeout("the client already has its 504"))
+    if (this.abandoned !== undefined) controller.abort(this.abandoned)
   }
 
   onResponseStart(
@@ -256,7 +254,6 @@ class Forward implements Dispatcher.DispatchHandler {
     // 1xx informational responses: Node has answered `100 Continue` to the client itself.
     if (statusCode < 200) return
     awaitingHead.delete(this)
-    this.responseStarted = true
     this.headersAt = performance.now()
     const revisionHeader = this.options.revisionHeader
     // The raw list keeps the replica's header case and order, and skips re-keying an object.
@@ -329,11 +326,11 @@ class Forward implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.release()
-    if (this.clientGone || this.timedOut) return
+    if (this.abandoned !== undefined) return
     const code = errorCode(err)
     const nothingSent = CONNECT_FAILURES.has(code) && (!this.withBody || !this.req.readableDidRead)
     const safeReplay = this.idempotent && !this.withBody && BROKEN_BEFORE_RESPONSE.has(code)
-    if (!this.responseStarted && !this.res.headersSent && (nothingSent || safeReplay)) {
+    if (this.headersAt < 0 && !this.res.headersSent && (nothingSent || safeReplay)) {
       this.attempt(err)
       return
     }

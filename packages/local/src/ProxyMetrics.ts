@@ -51,9 +51,12 @@ export type StatusClass = (typeof STATUS_CLASSES)[number]
  * import { statusClass } from "@slipway/local"
  * statusClass(404) // "4xx"
  */
-export const statusClass = (status: number): StatusClass => {
+export const statusClass = (status: number): StatusClass => STATUS_CLASSES[statusIndex(status)]!
+
+/** Index of a status's class in `STATUS_CLASSES`. */
+const statusIndex = (status: number): number => {
   const index = Math.floor(status / 100) - 1
-  return STATUS_CLASSES[index] ?? "5xx"
+  return index >= 0 && index < STATUS_CLASSES.length ? index : STATUS_CLASSES.length - 1
 }
 
 /**
@@ -83,13 +86,6 @@ export interface WindowStats {
 }
 
 const SLOTS = WINDOW_RETENTION_MS / 1000
-const BUCKET_BOUNDS = Float64Array.from(LATENCY_BUCKETS_MS)
-
-/** Index of a status's class in `STATUS_CLASSES` (anything outside 100–599 is a 5xx). */
-const statusIndex = (status: number): number => {
-  const index = Math.floor(status / 100) - 1
-  return index >= 0 && index < STATUS_CLASSES.length ? index : STATUS_CLASSES.length - 1
-}
 
 /**
  * Metrics of one revision. `record` is called once per finished request.
@@ -137,7 +133,7 @@ export class RevisionMetrics {
     this.statusTotals[STATUS_CLASSES[classIndex]!] += 1
     // Most requests land in the first few buckets: a linear scan beats a binary search here.
     let bucket = 0
-    while (bucket < BUCKET_BOUNDS.length && latencyMs > BUCKET_BOUNDS[bucket]!) bucket++
+    while (bucket < LATENCY_BUCKETS_MS.length && latencyMs > LATENCY_BUCKETS_MS[bucket]!) bucket++
     this.bucketCounts[bucket]! += 1
     this.latencySumMs += latencyMs
     this.count += 1

@@ -90,11 +90,10 @@ export class RoutingTable<U> {
     const upstreams = this.entries[index]!.upstreams
     const n = upstreams.length
     const start = this.cursors[index]!
-    const skipping = exclude !== undefined && exclude.size > 0
     for (let i = 0; i < n; i++) {
       const at = (start + i) % n
       const candidate = upstreams[at]!
-      if (skipping && exclude.has(candidate)) continue
+      if (exclude?.has(candidate)) continue
       this.cursors[index] = at + 1 === n ? 0 : at + 1
       return candidate
     }

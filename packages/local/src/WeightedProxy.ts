@@ -105,8 +105,6 @@ interface AppState {
   weights: Weights | null
   readonly replicas: Map<string, ReadonlyArray<Upstream>>
   table: RoutingTable<Upstream>
-  /** One target per revision, made once: a request allocates none. */
-  readonly targets: Map<string, ForwardTarget>
 }
 
 /**
@@ -133,24 +131,12 @@ export const weightsProblem = (weights: Weights): string | undefined => {
   return undefined
 }
 
-const appFromHost = (host: string): string | undefined => {
+const appFromHost = (host: string | undefined): string | undefined => {
+  if (host === undefined) return undefined
   const name = host.replace(/:\d+$/, "").replace(/\.$/, "").toLowerCase()
   if (!name.endsWith(".localhost")) return undefined
   const labels = name.slice(0, -".localhost".length).split(".")
   return labels[labels.length - 1]
-}
-
-// Clients send the same few Host values over and over: parse each once (bounded).
-const HOST_CACHE_SIZE = 256
-const hostApps = new Map<string, string | undefined>()
-
-const appOfHost = (host: string | undefined): string | undefined => {
-  if (host === undefined) return undefined
-  if (hostApps.has(host)) return hostApps.get(host)
-  const app = appFromHost(host)
-  if (hostApps.size >= HOST_CACHE_SIZE) hostApps.clear()
-  hostApps.set(host, app)
-  return app
 }
 
 const sendPlain = (res: ServerResponse, status: number, text: string): void => {
@@ -164,8 +150,6 @@ const make = (options: WeightedProxyOptions) =>
     const revisionHeader = options.revisionHeader ?? true
     const shutdownGrace = options.shutdownGrace ?? 5_000
     const apps = new Map<string, AppState>()
-    // The app when exactly one is deployed: then every Host reaches it, with no parsing.
-    let onlyApp: AppState | undefined
     const retired = new Set<Upstream>()
     const addressCursor = new Map<string, number>()
     const forwardOptions = { metrics, revisionHeader, responseHeadTimeout: options.responseHeadTimeout }
@@ -184,14 +168,8 @@ const make = (options: WeightedProxyOptions) =>
     const appState = (app: string): AppState => {
       let state = apps.get(app)
       if (state === undefined) {
-        state = {
-          weights: null,
-          replicas: new Map(),
-          table: new RoutingTable(app, [], false),
-          targets: new Map(),
-        }
+        state = { weights: null, replicas: new Map(), table: new RoutingTable(app, [], false) }
         apps.set(app, state)
-        onlyApp = apps.size === 1 ? state : undefined
       }
       return state
     }
@@ -203,25 +181,19 @@ const make = (options: WeightedProxyOptions) =>
     }
 
     const resolveApp = (host: string | undefined): AppState | undefined => {
+      const named = appFromHost(host)
+      if (named !== undefined && apps.has(named)) return apps.get(named)
       // Any Host reaches the app while there is only one (curl 127.0.0.1:port just works).
-      if (onlyApp !== undefined) return onlyApp
-      const named = appOfHost(host)
-      return named === undefined ? undefined : apps.get(named)
+      if (apps.size === 1) return apps.values().next().value
+      return undefined
     }
 
-    const targetFor = (state: AppState, revision: string): ForwardTarget => {
-      let target = state.targets.get(revision)
-      if (target === undefined) {
-        target = {
-          app: state.table.app,
-          revision,
-          // Read the table at each attempt: a retry sees replicas added since the first try.
-          next: (tried) => state.table.upstream(revision, tried),
-        }
-        state.targets.set(revision, target)
-      }
-      return target
-    }
+    const targetFor = (state: AppState, revision: string): ForwardTarget => ({
+      app: state.table.app,
+      revision,
+      // Read the table at each attempt: a retry sees replicas added since the first try.
+      next: (tried) => state.table.upstream(revision, tried),
+    })
 
     const route = (
       req: IncomingMessage,
@@ -391,7 +363,6 @@ const make = (options: WeightedProxyOptions) =>
           if (state === undefined) return
           for (const u of state.replicas.get(revision) ?? []) retire(u)
           state.replicas.delete(revision)
-          state.targets.delete(revision)
           if (state.weights !== null && revision in state.weights) {
             const { [revision]: _removed, ...rest } = state.weights
             state.weights = rest
