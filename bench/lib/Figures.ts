@@ -78,10 +78,12 @@ export const figure = (
   options: { readonly reference?: Reference; readonly target?: Target } = {},
 ): Figure => {
   const { reference, target } = options
-  const ratio =
+  // A ratio that is not a number (a missing or infinite side) is no ratio: JSON would save it as null.
+  const quotient =
     typeof value === "number" && reference !== undefined && reference.value !== 0
       ? value / reference.value
       : undefined
+  const ratio = quotient !== undefined && Number.isFinite(quotient) ? quotient : undefined
   let status: Figure["status"]
   if (target !== undefined) {
     const compared = target.on === "ratio" ? ratio : typeof value === "number" ? value : undefined
@@ -124,10 +126,8 @@ export const formatValue = (value: number | string, unit: string): string => {
 }
 
 /** `0.69×`. */
-export const formatRatio = (ratio: number | null | undefined): string =>
-  ratio === undefined || ratio === null || !Number.isFinite(ratio)
-    ? ""
-    : `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`
+export const formatRatio = (ratio: number | undefined): string =>
+  ratio === undefined ? "" : `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`
 
 /** `≥ 0.6× ref`, `≤ 1 ms`. */
 export const formatTarget = (figure: Figure): string => {

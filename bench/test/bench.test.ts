@@ -86,6 +86,14 @@ describe("figures", () => {
     assert.isUndefined(f.status)
   })
 
+  it("has no ratio when either side is not a number, so none is saved as null", () => {
+    const f = figure("CPU per request", 30, "µs", { reference: { label: "stack floor", value: Number.NaN } })
+    assert.isUndefined(f.ratio)
+    assert.notProperty(JSON.parse(JSON.stringify(f)), "ratio")
+    const g = figure("CPU per request", Number.NaN, "µs", { reference: { label: "stack floor", value: 27 } })
+    assert.isUndefined(g.ratio)
+  })
+
   it("rounds values for reading and keeps words as they are", () => {
     assert.strictEqual(formatValue(46_583.7, "req/s"), "46,584 req/s")
     assert.strictEqual(formatValue(12.345, "ms"), "12.3 ms")
