@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs"
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { closestCommand, commandHelp, commands, mainHelp, parse, UsageError } from "../src/Cli.ts"
+import { closestCommand, commandHelp, commands, mainHelp, parse } from "../src/Cli.ts"
 import { VERSION } from "../src/Main.ts"
-import { plainConfig, runMain, tempFolder } from "./support.ts"
+import { plainConfig, runMain, tempFolder, usageErrorOf } from "./support.ts"
 
 const parsed = (argv: ReadonlyArray<string>) => {
   const p = parse(argv)
@@ -10,15 +10,8 @@ const parsed = (argv: ReadonlyArray<string>) => {
   return p
 }
 
-const usageError = (argv: ReadonlyArray<string>): string => {
-  try {
-    parse(argv)
-  } catch (e) {
-    assert.instanceOf(e, UsageError)
-    return (e as Error).message
-  }
-  throw new Error(`parse(${JSON.stringify(argv)}) did not fail`)
-}
+const usageError = (argv: ReadonlyArray<string>): string =>
+  usageErrorOf(`parse(${JSON.stringify(argv)})`, () => parse(argv))
 
 describe("parse", () => {
   it("reads each command with its flags and positionals", () => {

@@ -1,17 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { UsageError } from "../src/Cli.ts"
 import type { ResolvedConfig } from "../src/Config.ts"
 import { chooseStrategy, defaultStrategy, parseEnvFlags } from "../src/commands/deploy.ts"
+import { usageErrorOf } from "./support.ts"
 
-const refused = (values: ReadonlyArray<string>): string => {
-  try {
-    parseEnvFlags(values)
-  } catch (e) {
-    assert.instanceOf(e, UsageError)
-    return (e as Error).message
-  }
-  throw new Error(`parseEnvFlags(${JSON.stringify(values)}) accepted it`)
-}
+const refused = (values: ReadonlyArray<string>): string =>
+  usageErrorOf(`parseEnvFlags(${JSON.stringify(values)})`, () => parseEnvFlags(values))
 
 describe("parseEnvFlags", () => {
   it("reads KEY=VALUE pairs; the value is everything after the first =", () => {

@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { assert } from "@effect/vitest"
+import { UsageError } from "../src/Cli.ts"
 import { main } from "../src/Main.ts"
 
 export interface Ran {
@@ -50,3 +52,14 @@ export const tempFolder = (files: Readonly<Record<string, string>> = {}) => {
 /** A minimal valid config, as a module. */
 export const plainConfig = (extra = ""): string =>
   `export default { app: "unit", run: { command: ["node", "server.js"] }${extra ? `, ${extra}` : ""} }\n`
+
+/** The message of the `UsageError` that `attempt` throws; fails the test if it throws nothing. */
+export const usageErrorOf = (what: string, attempt: () => unknown): string => {
+  try {
+    attempt()
+  } catch (e) {
+    assert.instanceOf(e, UsageError)
+    return (e as Error).message
+  }
+  throw new Error(`${what} did not fail`)
+}

@@ -73,6 +73,9 @@ type Requirements<R> = Compute | TrafficRouter | Journal | RolloutEvents | R
  */
 type GateList = ReadonlyArray<Gate<unknown>>
 
+/** What the gates of a list need together. */
+type Needs<Gates extends GateList> = Gate.Requirements<Gates[number]>
+
 const defaultOwner = (): string => {
   try {
     return `${userInfo().username} (pid ${process.pid})`
@@ -130,17 +133,18 @@ const rolloutIdFor = (candidate: Revision, startedAt: number): string =>
  * // Effect<RolloutOutcome, …, Compute | TrafficRouter | Journal | RolloutEvents | MetricSource | AlarmSource>
  */
 export const run = <R = never, Gates extends GateList = ReadonlyArray<Gate<R>>>(
-  // `R` is only ever given by hand (`run<MetricSource>(…)`); otherwise the gates decide.
-  options: RunOptions<NoInfer<R> | Gate.Requirements<Gates[number]>> & { readonly gates?: Gates },
+  // `R`, only ever given by hand (`run<MetricSource>(…)`), types the default gate list; the
+  // requirement is always what the gates need, so `R` appears nowhere else.
+  options: RunOptions<Needs<Gates>> & { readonly gates?: Gates },
 ): Effect.Effect<
   RolloutOutcome,
   RolloutFailed | RolloutLocked | StrategyInvalid | JournalError,
-  Requirements<R | Gate.Requirements<Gates[number]>>
+  Requirements<Needs<Gates>>
 > =>
   Effect.scoped(
     Effect.gen(function* () {
       const strategy = yield* validateRollout(options)
-      const gates: ReadonlyArray<Gate<R | Gate.Requirements<Gates[number]>>> = options.gates ?? []
+      const gates: ReadonlyArray<Gate<Needs<Gates>>> = options.gates ?? []
       const journal = yield* Journal
       yield* journal.lock(options.app, options.owner ?? defaultOwner())
       const control = options.control ?? (yield* RolloutControl.make)
@@ -214,15 +218,15 @@ export const run = <R = never, Gates extends GateList = ReadonlyArray<Gate<R>>>(
  */
 export const resume = <R = never, Gates extends GateList = ReadonlyArray<Gate<R>>>(
   app: string,
-  options: ResumeOptions<NoInfer<R> | Gate.Requirements<Gates[number]>> & { readonly gates?: Gates } = {},
+  options: ResumeOptions<Needs<Gates>> & { readonly gates?: Gates } = {},
 ): Effect.Effect<
   Option.Option<RolloutOutcome>,
   RolloutFailed | RolloutLocked | StrategyInvalid | JournalError,
-  Requirements<R | Gate.Requirements<Gates[number]>>
+  Requirements<Needs<Gates>>
 > =>
   Effect.scoped(
     Effect.gen(function* () {
-      const gates: ReadonlyArray<Gate<R | Gate.Requirements<Gates[number]>>> = options.gates ?? []
+      const gates: ReadonlyArray<Gate<Needs<Gates>>> = options.gates ?? []
       const journal = yield* Journal
       yield* journal.lock(app, options.owner ?? defaultOwner())
       const found = yield* journal.load(app)

@@ -46,6 +46,18 @@ const hours = (ms: number): string => `${ms / 3_600_000}h`
 
 type Add = (reason: string, options?: { readonly path?: string | undefined; readonly fix?: string }) => void
 
+/**
+ * `<path>: <reason>`, or the reason alone when it names the step already. `explain` lists
+ * issues under a heading naming the backend, so it uses this rather than `message`.
+ */
+export const locatedReason = (issue: {
+  readonly path?: string | undefined
+  readonly reason: string
+}): string =>
+  issue.path !== undefined && !issue.reason.includes(issue.path)
+    ? `${issue.path}: ${issue.reason}`
+    : issue.reason
+
 const issue = (
   backend: Backend,
   reason: string,
@@ -55,7 +67,6 @@ const issue = (
   const driven = backendLimits[backend].drivenAlternative
   const alternative =
     fix === undefined ? (driven ?? "fix the strategy") : driven === null ? fix : `${fix}, or ${driven}`
-  const where = path !== undefined && !reason.includes(path) ? `${path}: ` : ""
   const subject = backend === "driven" ? "" : `${backend} cannot run this strategy natively: `
   return {
     backend,
@@ -63,7 +74,7 @@ const issue = (
     reason,
     ...(fix === undefined ? {} : { fix }),
     alternative,
-    message: `${subject}${where}${reason}. Instead: ${alternative}`,
+    message: `${subject}${locatedReason({ path, reason })}. Instead: ${alternative}`,
   }
 }
 
@@ -90,6 +101,13 @@ const wholeUnits = (
   return undefined
 }
 
+/** The plan's segments in order: before traffic, the plateaus, at 100%. */
+const inOrder = (plan: Segments.TrafficSegments): ReadonlyArray<Segments.Segment> => [
+  plan.pre,
+  ...plan.plateaus,
+  plan.final,
+]
+
 // --- ECS deploymentConfiguration -------------------------------------------------------
 
 /**
@@ -103,15 +121,15 @@ const wholeUnits = (
  * ecsDeploymentStrategy(rolling({ batchPercent: 25, pauseBetween: 0 })) // "ROLLING"
  */
 export const ecsDeploymentStrategy = (strategy: Strategy): "ROLLING" | "BLUE_GREEN" | "CANARY" | "LINEAR" => {
-  const segments = Segments.of(strategy)
-  const scales = [segments.pre, ...segments.plateaus, segments.final].flatMap(Segments.scalesIn)
+  const plan = Segments.of(strategy)
+  const scales = inOrder(plan).flatMap(Segments.scalesIn)
   if (scales.some((s) => Segments.tracksTraffic(strategy, s) && s.step.percent !== 100)) return "ROLLING"
-  const n = segments.plateaus.length
+  const n = plan.plateaus.length
   return n === 0 ? "BLUE_GREEN" : n === 1 ? "CANARY" : "LINEAR"
 }
 
 const ecsRollingIssues = (strategy: Strategy, plan: Segments.TrafficSegments, add: Add): void => {
-  const segments = [plan.pre, ...plan.plateaus, plan.final]
+  const segments = inOrder(plan)
   const wait = segments
     .map((s) => [...Segments.timedPausesIn(s), ...Segments.manualPausesIn(s)][0])
     .find((w) => w !== undefined)
@@ -152,7 +170,6 @@ const ecsRollingIssues = (strategy: Strategy, plan: Segments.TrafficSegments, ad
 const ecsIssues = (strategy: Strategy, plan: Segments.TrafficSegments, add: Add): void => {
   const limits = backendLimits["ecs-native"]
   const maxMinutes = limits.maxPauseMs! / MINUTE
-  const segments = [plan.pre, ...plan.plateaus, plan.final]
   const mode = ecsDeploymentStrategy(strategy)
   if (mode === "ROLLING") {
     ecsRollingIssues(strategy, plan, add)
@@ -168,7 +185,9 @@ const ecsIssues = (strategy: Strategy, plan: Segments.TrafficSegments, add: Add)
     }
   }
 
-  const scale = segments.flatMap(Segments.scalesIn).find((s) => s.step.percent !== 100)
+  const scale = inOrder(plan)
+    .flatMap(Segments.scalesIn)
+    .find((s) => s.step.percent !== 100)
   if (scale?.step.replicas !== undefined) {
     add(
       `steps[${scale.index}] scales the candidate to ${scale.step.replicas} replicas; ECS sizes a new revision by the service's desiredCount`,
@@ -289,9 +308,7 @@ const ecsIssues = (strategy: Strategy, plan: Segments.TrafficSegments, add: Add)
 const codeDeployIssues = (plan: Segments.TrafficSegments, add: Add): void => {
   const limits = backendLimits["codedeploy-lambda"]
   const maxMinutes = limits.maxPauseMs! / MINUTE
-  const manual = [plan.pre, ...plan.plateaus, plan.final]
-    .map((s) => Segments.manualPausesIn(s)[0])
-    .find((m) => m !== undefined)
+  const manual = inOrder(plan).flatMap(Segments.manualPausesIn)[0]
   if (manual !== undefined) {
     add(
       `steps[${manual.index}] pauses until promoted; CodeDeploy Lambda deployments cannot wait for a person`,
@@ -367,8 +384,8 @@ const codeDeployIssues = (plan: Segments.TrafficSegments, add: Add): void => {
 
 const instanceRefreshIssues = (strategy: Strategy, plan: Segments.TrafficSegments, add: Add): void => {
   const limits = backendLimits["asg-refresh"]
-  const segments = [plan.pre, ...plan.plateaus, plan.final]
-  const manual = segments.map((s) => Segments.manualPausesIn(s)[0]).find((m) => m !== undefined)
+  const segments = inOrder(plan)
+  const manual = segments.flatMap(Segments.manualPausesIn)[0]
   if (manual !== undefined) {
     add(
       `steps[${manual.index}] pauses until promoted; instance refresh checkpoints wait a fixed checkpointDelay and cannot wait for a person`,

@@ -11,7 +11,7 @@ import {
   StrategyInvalid,
   strategyIssues,
 } from "@slipway/core"
-import { type BackendIssue, backendIssues } from "./BackendChecks.ts"
+import { type BackendIssue, backendIssues, locatedReason } from "./BackendChecks.ts"
 import { type Backend, backendLimits } from "./Backends.ts"
 import { provenanceOf } from "./internal/Provenance.ts"
 import { closest } from "./internal/Similar.ts"
@@ -459,10 +459,7 @@ export const explain = (
   }
   if (refusals.length > 0) {
     lines.push("", `Errors (${refusals.length}): ${backend} refuses this plan as written`)
-    for (const i of refusals) {
-      const where = i.path !== undefined && !i.reason.includes(i.path) ? `${i.path}: ` : ""
-      lines.push(`  ✗ ${where}${i.reason}. Instead: ${i.alternative}`)
-    }
+    for (const i of refusals) lines.push(`  ✗ ${locatedReason(i)}. Instead: ${i.alternative}`)
   }
   lines.push("", warnings.length === 0 ? "No warnings." : `Warnings (${warnings.length})`)
   for (const w of warnings) lines.push(`  ! ${w}`)

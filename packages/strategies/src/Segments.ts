@@ -114,7 +114,7 @@ export const scalesIn = (segment: Segment): ReadonlyArray<Located<ScaleStep>> =>
  * Segments.bakeOf(Segments.of(canary({ steps: [{ weight: 10, bake: "5m" }] })).plateaus[0]!) // 300000
  */
 export const bakeOf = (segment: Segment): number =>
-  timedPausesIn(segment).reduce((sum, s) => sum + (s.step._tag === "Pause" ? (s.step.duration ?? 0) : 0), 0)
+  segment.steps.reduce((sum, { step }) => sum + (step._tag === "Pause" ? (step.duration ?? 0) : 0), 0)
 
 /**
  * The order in which a segment waits: `hold` (gates and timed pauses, which a check loop
