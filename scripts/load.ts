@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util"
 import { Agent, request } from "undici"
+import type { LoadSecond, LoadSummary } from "./LoadReport.ts"
 
 const { values } = parseArgs({
   options: {
@@ -90,7 +91,7 @@ const tick = setInterval(() => {
 }, 10)
 
 const report = setInterval(() => {
-  if (!values.quiet) console.log(JSON.stringify({ t: Date.now(), ...second }))
+  if (!values.quiet) console.log(JSON.stringify({ t: Date.now(), ...second } satisfies LoadSecond))
   second = { ok: 0, failed: 0, versions: {} }
 }, 1000)
 
@@ -111,7 +112,7 @@ const stop = async () => {
       durationMs: Date.now() - started,
       p50: q(0.5),
       p99: q(0.99),
-    }),
+    } satisfies LoadSummary),
   )
   process.exit(0)
 }

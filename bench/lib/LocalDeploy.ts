@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { Journal, type RolloutEvent, type RolloutRecord } from "@slipway/core"
 import { stopAgent } from "@slipway/local"
 import { Effect, Option } from "effect"
+import type { LoadSummary } from "../../scripts/LoadReport.ts"
 import type { BenchContext } from "./Benchmark.ts"
 import { type Finished, type TimedLine, waitGone } from "./Processes.ts"
 
@@ -74,18 +75,7 @@ export interface DeployRun {
   readonly lineAt: (pattern: RegExp) => number | undefined
 }
 
-/** What scripts/load.ts reports when it stops. */
-export interface LoadSummary {
-  readonly sent: number
-  readonly ok: number
-  readonly failed: number
-  readonly statuses: Readonly<Record<string, number>>
-  readonly versions: Readonly<Record<string, number>>
-  /** The first 200 failures, each with the time its answer (or error) arrived. */
-  readonly failures: ReadonlyArray<{ readonly at: number; readonly status: number | string }>
-  readonly p50: number
-  readonly p99: number
-}
+export type { LoadSummary }
 
 /** Steady load from scripts/load.ts; `stop` ends it and returns its summary. */
 export interface LoadRun {

@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url"
 import { Journal, type RolloutEvent, type RolloutRecord } from "@slipway/core"
 import { Effect, Option } from "effect"
 import { Client } from "undici"
+import type { LoadSecond, LoadSummary } from "../../scripts/LoadReport.ts"
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 const bin = join(root, "packages", "cli", "src", "bin.ts")
@@ -81,29 +82,7 @@ export interface StatusView {
   } | null
 }
 
-/** One line scripts/load.ts prints every second: what answered since the previous line. */
-export interface LoadSecond {
-  readonly t: number
-  readonly ok: number
-  readonly failed: number
-  readonly versions: Readonly<Record<string, number>>
-}
-
-/** The summary line scripts/load.ts prints when it stops. */
-export interface LoadSummary {
-  readonly sent: number
-  readonly ok: number
-  readonly failed: number
-  readonly statuses: Readonly<Record<string, number>>
-  readonly versions: Readonly<Record<string, number>>
-  readonly errors: Readonly<Record<string, number>>
-  readonly failures: ReadonlyArray<{
-    readonly at: number
-    readonly status: number | string
-    readonly version?: string
-  }>
-  readonly durationMs: number
-}
+export type { LoadSecond, LoadSummary }
 
 export interface LoadResult {
   readonly startedAt: number
