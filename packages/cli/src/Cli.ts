@@ -3,6 +3,7 @@
  * declared once here and drive both parsing and `--help`.
  */
 import { parseArgs } from "node:util"
+import { closest } from "@slipway/core"
 
 export interface FlagSpec {
   readonly type: "string" | "boolean"
@@ -238,23 +239,6 @@ export const commands: ReadonlyArray<CommandSpec> = [
 
 export class UsageError extends Error {}
 
-/** Edits (insert, delete, substitute, swap two neighbours) turning `a` into `b`. */
-const editDistance = (a: string, b: string): number => {
-  const d: Array<Array<number>> = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  )
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, d[i - 2]![j - 2]! + 1)
-      d[i]![j] = best
-    }
-  }
-  return d[a.length]![b.length]!
-}
-
 /**
  * The command a mistyped name most likely meant: a typo away (about one edit per three
  * letters), or a prefix of it (`depl` → `deploy`); undefined when nothing is close.
@@ -264,11 +248,13 @@ export const closestCommand = (name: string): string | undefined => {
   if (typed.length === 0) return undefined
   const prefixed = commands.find((c) => typed.length >= 2 && c.name.startsWith(typed))
   if (prefixed) return prefixed.name
-  const ranked = commands
-    .map((c) => ({ name: c.name, distance: editDistance(typed, c.name) }))
-    .sort((x, y) => x.distance - y.distance)
-  const best = ranked[0]
-  return best && best.distance <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined
+  // Command names are short: one edit in three, at least one.
+  return closest(
+    typed,
+    commands.map((c) => c.name),
+    undefined,
+    1,
+  )
 }
 
 export interface Parsed {

@@ -42,5 +42,6 @@ export {
 export { gateReferenceIssues, type RolloutSpec, rolloutIssues, validateRollout } from "./RolloutValidation.ts"
 /** Renderers of the event stream: terminal progress, JSON lines, the HTML report, summaries. */
 export * from "./render/index.ts"
+export { closest, editDistance } from "./Similar.ts"
 export * from "./Strategy.ts"
 export * from "./Verdict.ts"

@@ -4,6 +4,7 @@
  * mistakes that make a progressive rollout protect less than it seems to.
  */
 import {
+  closest,
   formatDuration,
   type GateTiming,
   type Step,
@@ -14,7 +15,6 @@ import {
 import { type BackendIssue, backendIssues, locatedReason } from "./BackendChecks.ts"
 import { type Backend, backendLimits } from "./Backends.ts"
 import { provenanceOf } from "./internal/Provenance.ts"
-import { closest } from "./internal/Similar.ts"
 import { type Hold, timeline } from "./internal/Timeline.ts"
 import { type TrafficShape, trafficShape } from "./Shape.ts"
 

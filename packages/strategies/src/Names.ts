@@ -4,12 +4,11 @@
  * Names match case-insensitively and ignore `-`, `_` and spaces (`blue-green`, `blueGreen`,
  * `BLUE_GREEN`); a near miss gets a "did you mean".
  */
-import { type Strategy, StrategyInvalid } from "@slipway/core"
+import { closest, type Strategy, StrategyInvalid } from "@slipway/core"
 import { allAtOnce } from "./AllAtOnce.ts"
 import { blueGreen } from "./BlueGreen.ts"
 import { canary } from "./Canary.ts"
 import { show } from "./internal/Check.ts"
-import { closest } from "./internal/Similar.ts"
 import { linear } from "./Linear.ts"
 import { presetCatalog } from "./Presets.ts"
 import { rolling } from "./Rolling.ts"

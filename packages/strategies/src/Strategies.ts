@@ -3,14 +3,13 @@
  * holds), or an already-built strategy read back from JSON. `validate` is the `Effect`
  * form; `fromSpec` the synchronous one that throws.
  */
-import { type Strategy, StrategyInvalid, validateStrategy } from "@slipway/core"
+import { closest, type Strategy, StrategyInvalid, validateStrategy } from "@slipway/core"
 import { Effect } from "effect"
 import { type AllAtOnceOptions, allAtOnce } from "./AllAtOnce.ts"
 import { type BlueGreenOptions, blueGreen } from "./BlueGreen.ts"
 import { type CanaryOptions, canary } from "./Canary.ts"
 import { type CustomStep, custom } from "./Custom.ts"
 import { show } from "./internal/Check.ts"
-import { closest } from "./internal/Similar.ts"
 import { type LinearOptions, linear } from "./Linear.ts"
 import { fromName } from "./Names.ts"
 import type { CommonOptions } from "./Options.ts"

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { closest, editDistance } from "@slipway/core"
 import { Effect, Exit } from "effect"
 import {
   allAtOnce,
@@ -11,7 +12,6 @@ import {
   StrategyInvalid,
   trafficShape,
 } from "../src/index.ts"
-import { closest, editDistance } from "../src/internal/Similar.ts"
 import { MIN } from "./helpers.ts"
 
 const failureOf = <A>(exit: Exit.Exit<A, StrategyInvalid>): Array<string> => {

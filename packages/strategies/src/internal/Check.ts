@@ -3,8 +3,7 @@
  * JSON/YAML specs) and collecting every problem with the field it belongs to, so that one
  * `StrategyInvalid` lists them all instead of failing on the first.
  */
-import { parseDuration, StrategyInvalid, type StrategyIssue } from "@slipway/core"
-import { closest } from "./Similar.ts"
+import { closest, parseDuration, StrategyInvalid, type StrategyIssue } from "@slipway/core"
 
 /** How a value looks in a message: strings quoted, numbers as written, anything else by kind. */
 export const show = (value: unknown): string => {

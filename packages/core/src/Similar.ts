@@ -1,9 +1,15 @@
 /**
- * "Did you mean" for option keys, strategy names and gate names: the closest candidate by
- * edit distance, if it is close enough to be a plausible typo.
+ * "Did you mean" for option keys, strategy names, gate names and CLI commands: the closest
+ * candidate by edit distance, if it is close enough to be a plausible typo.
  */
 
-/** Optimal-string-alignment distance: Levenshtein plus adjacent transpositions ("canray" → "canary" is 1). */
+/**
+ * Optimal-string-alignment distance: Levenshtein plus adjacent transpositions.
+ *
+ * @example
+ * import { editDistance } from "@slipway/core"
+ * editDistance("canray", "canary") // 1
+ */
 export const editDistance = (a: string, b: string): number => {
   if (a === b) return 0
   if (a.length === 0) return b.length
@@ -31,17 +37,23 @@ const lower = (s: string): string => s.toLowerCase()
 
 /**
  * The candidate closest to `input` (compared after `normalize`, lower-case by default), or
- * `undefined` when even the closest needs more edits than a typo would: at most 2, or
- * about a third of the input's length for long names.
+ * `undefined` when even the closest needs more edits than a typo would: about a third of
+ * the input's length, and at least `minEdits` (default 2).
+ *
+ * @example
+ * import { closest } from "@slipway/core"
+ * closest("canray", ["canary", "linear"]) // "canary"
+ * closest("kubectl", ["deploy", "status"]) // undefined
  */
 export const closest = (
   input: string,
   candidates: Iterable<string>,
   normalize: (s: string) => string = lower,
+  minEdits = 2,
 ): string | undefined => {
   const needle = normalize(input)
   if (needle.length === 0) return undefined
-  const allowed = Math.max(2, Math.floor(needle.length / 3))
+  const allowed = Math.max(minEdits, Math.floor(needle.length / 3))
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {
