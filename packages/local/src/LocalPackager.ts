@@ -41,51 +41,49 @@ const fail = (source: Source, message: string, cause?: unknown) =>
   Effect.fail(new PackageError({ app: source.app, message, ...(cause === undefined ? {} : { cause }) }))
 
 const runBuild = (source: Source, cwd: string, command: string, logFile: string, timeout: number) =>
-  Effect.callback<void, PackageError>((resume) => {
-    const log = new ReplicaLog(logFile, 30)
-    log.note(`build: ${command} (in ${cwd})`)
-    const child = spawn("sh", ["-c", command], {
-      cwd,
-      env: { ...process.env, SLIPWAY_APP: source.app },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-    log.capture(child.stdout!)
-    log.capture(child.stderr!)
-    // The outcome is reported only once the log file is complete, so the log it points to
-    // holds every line (close() never rejects).
-    child.once("error", (cause) => {
-      void log
-        .close()
-        .then(() => resume(fail(source, `could not run the build \`${command}\`: ${cause.message}`, cause)))
-    })
-    child.once("close", (code, signal) => {
-      void log.close().then(() => {
-        if (code === 0) return resume(Effect.void)
-        const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
-        resume(
-          fail(
-            source,
-            [
-              `the build \`${command}\` ${how} (in ${cwd}). Last lines (full log: ${logFile}):`,
-              ...log.tail(20).map((l) => `  | ${l}`),
-              "Fix the build, or `build` in the source.",
-            ].join("\n"),
-          ),
-        )
-      })
-    })
-    // Interrupted (the timeout below): stop the build, and finish its log before the
-    // timeout is reported.
-    return Effect.promise(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL")
-      } catch {
-        // already gone
-      }
-      return log.close()
-    })
-  }).pipe(
+  Effect.acquireUseRelease(
+    Effect.sync(() => new ReplicaLog(logFile, 30)),
+    (log) =>
+      Effect.callback<void, PackageError>((resume) => {
+        log.note(`build: ${command} (in ${cwd})`)
+        const child = spawn("sh", ["-c", command], {
+          cwd,
+          env: { ...process.env, SLIPWAY_APP: source.app },
+          detached: true,
+          stdio: ["ignore", "pipe", "pipe"],
+        })
+        log.capture(child.stdout!)
+        log.capture(child.stderr!)
+        child.once("error", (cause) => {
+          resume(fail(source, `could not run the build \`${command}\`: ${cause.message}`, cause))
+        })
+        child.once("close", (code, signal) => {
+          if (code === 0) return resume(Effect.void)
+          const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
+          resume(
+            fail(
+              source,
+              [
+                `the build \`${command}\` ${how} (in ${cwd}). Last lines (full log: ${logFile}):`,
+                ...log.tail(20).map((l) => `  | ${l}`),
+                "Fix the build, or `build` in the source.",
+              ].join("\n"),
+            ),
+          )
+        })
+        // Interrupted (the timeout below): stop the build.
+        return Effect.sync(() => {
+          try {
+            process.kill(-child.pid!, "SIGKILL")
+          } catch {
+            // already gone
+          }
+        })
+      }),
+    // Whatever the outcome (timeout included), it is reported only once the log file is
+    // complete, so the log it points to holds every line.
+    (log) => Effect.promise(() => log.close()),
+  ).pipe(
     Effect.timeoutOrElse({
       duration: Duration.millis(timeout),
       orElse: () =>

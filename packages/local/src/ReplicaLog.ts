@@ -33,11 +33,6 @@ export class ReplicaLog {
   // earlier life must not explain this one's exit.
   private total = 0
   private lifeStart = 0
-  // Writes handed to the stream, and how many of them it has finished (in order: a Writable
-  // completes its writes one after another), for `flushed()`.
-  private issued = 0
-  private settled = 0
-  private readonly waiters: Array<{ readonly upTo: number; readonly resolve: () => void }> = []
   private closing: Promise<void> | undefined
 
   constructor(file: string, capacity = 50) {
@@ -47,8 +42,6 @@ export class ReplicaLog {
     this.out = createWriteStream(file, { flags: "a" })
     // A log that cannot be written must not take the replica down; the ring still works.
     this.out.on("error", () => undefined)
-    // Destroyed (error) or closed: nothing pending will ever land, so nobody waits for it.
-    this.out.on("close", () => this.settle(this.issued))
   }
 
   /** Copies a child's stdout or stderr into the log, line by line. */
@@ -108,9 +101,10 @@ export class ReplicaLog {
    * which case it never will be). Later output is not waited for.
    */
   flushed(): Promise<void> {
-    const upTo = this.issued
-    if (this.settled >= upTo) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push({ upTo, resolve }))
+    if (this.closing !== undefined) return this.closing
+    // A stream completes its writes in order, so an empty one completes after everything
+    // before it; on a failed file its callback gets the error at once.
+    return new Promise((resolve) => this.out.write("", () => resolve()))
   }
 
   /** Ends the file; resolves once all of it is on disk and the file is closed. Idempotent. */
@@ -118,8 +112,8 @@ export class ReplicaLog {
     if (this.closing === undefined) {
       this.out.end()
       this.closing = finished(this.out).then(
-        () => this.settle(this.issued),
-        () => this.settle(this.issued),
+        () => undefined,
+        () => undefined,
       )
     }
     return this.closing
@@ -127,21 +121,7 @@ export class ReplicaLog {
 
   private write(text: string): void {
     // After close the line still reaches the ring; the file is done.
-    if (this.closing !== undefined) return
-    const n = ++this.issued
-    this.out.write(text, () => this.settle(n))
-  }
-
-  private settle(n: number): void {
-    if (n <= this.settled) return
-    this.settled = n
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const waiter = this.waiters[i]!
-      if (waiter.upTo <= n) {
-        this.waiters.splice(i, 1)
-        waiter.resolve()
-      }
-    }
+    if (this.closing === undefined) this.out.write(text)
   }
 
   private push(line: string): void {

@@ -97,12 +97,8 @@ export const startAgent = (options: AgentOptions): Effect.Effect<AgentInfo, Agen
     if (running) return running
     mkdirSync(stateDir, { recursive: true, mode: 0o700 })
     const logPath = join(stateDir, "agent.log")
-    let logOffset = 0
-    try {
-      logOffset = statSync(logPath).size
-    } catch {
-      // no log yet
-    }
+    // Where this start's lines begin in the (appended) log.
+    const logOffset = statSync(logPath, { throwIfNoEntry: false })?.size ?? 0
     const child = yield* Effect.try({
       try: () => {
         const log = openSync(logPath, "a", 0o600)
@@ -132,10 +128,9 @@ export const startAgent = (options: AgentOptions): Effect.Effect<AgentInfo, Agen
     child.once("exit", (code) => {
       exited = code ?? 1
     })
-    const NOT_YET = "not answering yet"
     const info = yield* probeAgent(stateDir).pipe(
       Effect.flatMap((i) =>
-        i ? Effect.succeed(i) : Effect.fail(new AgentStartFailed({ stateDir, message: NOT_YET })),
+        i ? Effect.succeed(i) : Effect.fail(new AgentStartFailed({ stateDir, message: "not answering yet" })),
       ),
       Effect.retry({
         schedule: Schedule.spaced("100 millis"),

@@ -90,8 +90,12 @@ const zero = (): Counters => ({
 })
 const total = (c: Counters): number => CLASSES.reduce((s, k) => s + c[k], 0)
 
-/** One server in one sample: counters made monotonic across restarts, and HAProxy's averages. */
+/**
+ * One server in one sample: the counters HAProxy reported, the same made monotonic across
+ * restarts, and HAProxy's averages.
+ */
 interface ServerSample {
+  readonly raw: Counters
   readonly counters: Counters
   readonly rtime: number
   readonly ttime: number
@@ -147,10 +151,8 @@ export const layer = (options: HAProxyMetricOptions): Layer.Layer<MetricSource> 
   return Layer.effect(
     MetricSource,
     Effect.gen(function* () {
-      const rings = new Map<string, Array<Snapshot>>(revisions.map((r) => [r.revision, []]))
-      // Per server: the last raw counters HAProxy reported and their monotonic running sum.
-      const previous = new Map<string, Counters>()
-      const monotonic = new Map<string, Counters>()
+      // Every mapped server in each sample; a revision's window reads its own servers.
+      const ring: Array<Snapshot> = []
       let failure: string | undefined
 
       const record = (at: number, rows: ReadonlyArray<StatRow>) => {
@@ -159,28 +161,23 @@ export const layer = (options: HAProxyMetricOptions): Layer.Layer<MetricSource> 
         if (missing.length > 0) {
           throw new Error(`backend ${backend} has no server ${missing.join(", ")}`)
         }
+        const last = ring.at(-1)?.servers
         const samples = new Map<string, ServerSample>()
         for (const server of owner.keys()) {
           const row = byName.get(server)!
           const raw = zero()
           for (const k of CLASSES) raw[k] = row[k]
-          const before = previous.get(server)
-          // Any counter going down: HAProxy restarted and counts again from 0.
-          const reset = before !== undefined && CLASSES.some((k) => raw[k] < before[k])
-          const sum = monotonic.get(server) ?? zero()
-          const next = zero()
+          const before = last?.get(server)
+          // No earlier sample, or any counter gone down (HAProxy restarted): counted from 0.
+          const fromZero = before === undefined || CLASSES.some((k) => raw[k] < before.raw[k])
+          const counters = zero()
           for (const k of CLASSES) {
-            next[k] = sum[k] + (before === undefined ? raw[k] : reset ? raw[k] : raw[k] - before[k])
+            counters[k] = (before?.counters[k] ?? 0) + (fromZero ? raw[k] : raw[k] - before.raw[k])
           }
-          previous.set(server, raw)
-          monotonic.set(server, next)
-          samples.set(server, { counters: next, rtime: row.rtime, ttime: row.ttime })
+          samples.set(server, { raw, counters, rtime: row.rtime, ttime: row.ttime })
         }
-        for (const { revision, servers } of revisions) {
-          const ring = rings.get(revision)!
-          ring.push({ at, servers: new Map(servers.map((s) => [s, samples.get(s)!])) })
-          if (ring.length > capacity) ring.splice(0, ring.length - capacity)
-        }
+        ring.push({ at, servers: samples })
+        if (ring.length > capacity) ring.splice(0, ring.length - capacity)
       }
 
       const sample = Effect.gen(function* () {
@@ -237,7 +234,6 @@ export const layer = (options: HAProxyMetricOptions): Layer.Layer<MetricSource> 
             return refuse(`no current sample of HAProxy (the last one failed: ${failure})`)
           }
 
-          const ring = rings.get(q.revision)!
           const latest = ring.at(-1)!
           const older = ring.slice(0, -1)
           const baseline = older.findLast((s) => s.at <= latest.at - window) ?? older[0]

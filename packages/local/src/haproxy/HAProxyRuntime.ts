@@ -8,7 +8,7 @@
 
 import { connect, isIPv4, isIPv6 } from "node:net"
 import { type DurationInput, formatDuration, parseDuration } from "@slipway/core"
-import { Data, Effect, Option } from "effect"
+import { Data, Effect } from "effect"
 
 // ---------------------------------------------------------------- errors
 
@@ -420,20 +420,17 @@ export const make = (socket: string, options: RuntimeOptions = {}): Runtime => {
         conn.destroy()
       })
     }).pipe(
-      Effect.timeoutOption(timeoutMs),
-      Effect.flatMap(
-        Option.match({
-          onNone: () =>
-            Effect.fail(
-              new HAProxyUnreachable({
-                socket: shown,
-                command,
-                reason: `no answer within ${formatDuration(timeoutMs)}`,
-              }),
-            ),
-          onSome: (answer) => Effect.succeed(answer),
-        }),
-      ),
+      Effect.timeoutOrElse({
+        duration: timeoutMs,
+        orElse: () =>
+          Effect.fail(
+            new HAProxyUnreachable({
+              socket: shown,
+              command,
+              reason: `no answer within ${formatDuration(timeoutMs)}`,
+            }),
+          ),
+      }),
     )
   return fromCommand(shown, send)
 }

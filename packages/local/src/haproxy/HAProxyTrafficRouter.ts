@@ -64,8 +64,6 @@ const toPercents = (totals: ReadonlyArray<readonly [string, number]>): Weights =
   return Object.fromEntries(floors)
 }
 
-const describe = (error: HAProxyError): string => error.message
-
 /**
  * `TrafficRouter` over an HAProxy backend whose server slots are mapped to revisions.
  * `setWeights` checks the weights (whole percents summing to 100, revisions it knows)
@@ -109,7 +107,7 @@ const make = (slots: Slots) => {
   const readBackend = Effect.gen(function* () {
     const rows = yield* runtime
       .showStat(backend)
-      .pipe(Effect.catch((e: HAProxyError) => fail(`could not read ${at}: ${describe(e)}`, e)))
+      .pipe(Effect.catch((e: HAProxyError) => fail(`could not read ${at}: ${e.message}`, e)))
     const byName = new Map<string, StatRow>(rows.map((row) => [row.svname, row]))
     const servers = rows.filter((r) => r.svname !== "BACKEND" && r.svname !== "FRONTEND")
     const missing = [...owner.keys()].filter((s) => !byName.has(s))
@@ -153,7 +151,7 @@ const make = (slots: Slots) => {
           .pipe(
             Effect.catch((e: HAProxyError) =>
               fail(
-                `${app}: ${describe(e)}${applied.length > 0 ? ` (already applied: ${applied.join(", ")}; no server was left without weight)` : " (nothing was changed)"}`,
+                `${app}: ${e.message}${applied.length > 0 ? ` (already applied: ${applied.join(", ")}; no server was left without weight)` : " (nothing was changed)"}`,
                 e,
               ),
             ),
@@ -165,7 +163,7 @@ const make = (slots: Slots) => {
         const read = yield* runtime
           .getWeight(backend, server)
           .pipe(
-            Effect.catch((e: HAProxyError) => fail(`${app}: could not read back weights: ${describe(e)}`, e)),
+            Effect.catch((e: HAProxyError) => fail(`${app}: could not read back weights: ${e.message}`, e)),
           )
         if (read.current !== to) wrong.push(`${server} is ${read.current}, expected ${to}`)
       }
@@ -183,9 +181,7 @@ const make = (slots: Slots) => {
         for (const server of servers) {
           const read = yield* runtime
             .getWeight(backend, server)
-            .pipe(
-              Effect.catch((e: HAProxyError) => fail(`${app}: could not read weights: ${describe(e)}`, e)),
-            )
+            .pipe(Effect.catch((e: HAProxyError) => fail(`${app}: could not read weights: ${e.message}`, e)))
           total += read.current
         }
         totals.push([revision, total])
