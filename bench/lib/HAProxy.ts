@@ -5,8 +5,9 @@
  */
 import { spawnSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
-import { connect } from "node:net"
 import { join } from "node:path"
+import { HAProxyRuntime } from "@slipway/local"
+import { Effect } from "effect"
 import type { Processes, Running } from "./Processes.ts"
 import { sleep } from "./Processes.ts"
 
@@ -62,30 +63,6 @@ export const haproxyConfig = (options: {
     "",
   ].join("\n")
 
-/** Sends one command to the runtime API and returns its answer. */
-export const runtimeCommand = (socket: string, command: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const conn = connect(socket)
-    let answer = ""
-    const timer = setTimeout(() => {
-      conn.destroy()
-      reject(new Error(`HAProxy runtime API did not answer "${command}" within 5 s`))
-    }, 5_000)
-    conn.setEncoding("utf8")
-    conn.on("connect", () => conn.write(`${command}\n`))
-    conn.on("data", (chunk: string) => {
-      answer += chunk
-    })
-    conn.on("error", (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    conn.on("close", () => {
-      clearTimeout(timer)
-      resolve(answer.trim())
-    })
-  })
-
 /**
  * Starts HAProxy in the foreground with the servers at weight 1, waits for its runtime
  * API, sets each server's weight through it and checks it took.
@@ -102,9 +79,11 @@ export const startHAProxy = async (
   const check = spawnSync("haproxy", ["-c", "-q", "-f", config], { encoding: "utf8", timeout: 10_000 })
   if (check.status !== 0) throw new Error(`haproxy refused ${config}: ${check.stderr}${check.stdout}`)
   const running = procs.start("haproxy", ["-db", "-f", config])
+  // Slipway's own runtime-API client: the one its HAProxy adapter drives a host's HAProxy with.
+  const runtime = HAProxyRuntime.make(socket)
   for (let attempt = 0; ; attempt++) {
     try {
-      await runtimeCommand(socket, "show info")
+      await Effect.runPromise(runtime.command("show info"))
       break
     } catch (e) {
       if (attempt >= 100 || running.child.exitCode !== null)
@@ -113,10 +92,10 @@ export const startHAProxy = async (
     }
   }
   for (const s of servers) {
-    await runtimeCommand(socket, `set weight app/${s.name} ${s.weight}`)
-    const weight = await runtimeCommand(socket, `get weight app/${s.name}`)
-    if (!weight.startsWith(`${s.weight} `)) {
-      throw new Error(`haproxy runtime API: app/${s.name} has weight "${weight}", expected ${s.weight}`)
+    await Effect.runPromise(runtime.setWeight("app", s.name, s.weight))
+    const weight = await Effect.runPromise(runtime.getWeight("app", s.name))
+    if (weight.current !== s.weight) {
+      throw new Error(`haproxy runtime API: app/${s.name} has weight ${weight.current}, expected ${s.weight}`)
     }
   }
   return running

@@ -258,9 +258,6 @@ export interface ServerWeight {
   readonly initial: number
 }
 
-/** Administrative state for `set server … state`. */
-export type ServerState = "ready" | "drain" | "maint"
-
 /**
  * The runtime API of one HAProxy. `command` sends one line and returns the answer; the
  * other operations are built on it and turn HAProxy's error answers into `HAProxyCommandFailed`.
@@ -276,19 +273,6 @@ export interface Runtime {
   readonly getWeight: (backend: string, server: string) => Effect.Effect<ServerWeight, HAProxyError>
   /** `show stat <backend> 4 -1`: the backend's server lines. */
   readonly showStat: (backend: string) => Effect.Effect<ReadonlyArray<StatRow>, HAProxyError>
-  /** `set server <backend>/<server> addr <ip> port <port>`: points a slot at a replica. */
-  readonly setServerAddress: (
-    backend: string,
-    server: string,
-    ip: string,
-    port: number,
-  ) => Effect.Effect<void, HAProxyError>
-  /** `set server <backend>/<server> state ready|drain|maint`. */
-  readonly setServerState: (
-    backend: string,
-    server: string,
-    state: ServerState,
-  ) => Effect.Effect<void, HAProxyError>
 }
 
 /** Options of {@link make}. */
@@ -296,10 +280,6 @@ export interface RuntimeOptions {
   /** Longest wait for one command, connect to answer (default `"5s"`). */
   readonly timeout?: DurationInput
 }
-
-// Answers of commands that succeed silently are empty; anything else is HAProxy saying no.
-// A few successful answers are informational and must not read as refusals.
-const INFORMATIONAL = [/^no need to change/i, /^IP changed from/i, /^port changed from/i]
 
 /**
  * A runtime over a command function — every higher-level operation and its error
@@ -326,11 +306,10 @@ export const fromCommand = (
           }),
         )
       : run(line)
+  // `set weight` succeeds silently: any answer is HAProxy saying no.
   const silent = (line: string) =>
     Effect.flatMap(command(line), (answer) =>
-      answer === "" || INFORMATIONAL.some((re) => re.test(answer))
-        ? Effect.void
-        : Effect.fail(new HAProxyCommandFailed({ socket, command: line, answer })),
+      answer === "" ? Effect.void : Effect.fail(new HAProxyCommandFailed({ socket, command: line, answer })),
     )
   return {
     socket,
@@ -357,9 +336,6 @@ export const fromCommand = (
         }),
       )
     },
-    setServerAddress: (backend, server, ip, port) =>
-      silent(`set server ${backend}/${server} addr ${ip} port ${port}`),
-    setServerState: (backend, server, state) => silent(`set server ${backend}/${server} state ${state}`),
   }
 }
 

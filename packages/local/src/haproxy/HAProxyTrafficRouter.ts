@@ -11,8 +11,8 @@
  * the router cannot bound; and dynamic servers are refused by several backend settings.
  * Declared slots survive reloads (their weights fall back to the config's, or to
  * `server-state-file` if the host keeps one — `weights` always reads HAProxy, so a reset
- * is visible). Pointing a slot at a new replica is `HAProxyRuntime`'s `setServerAddress`,
- * which belongs to whatever runs the replicas on that host, not to routing.
+ * is visible). Pointing a slot at a new replica (`set server … addr`) belongs to whatever
+ * runs the replicas on that host, not to routing.
  *
  * Order of changes. `setWeights` first raises every server whose weight goes up, then
  * lowers the ones going down (each phase in configuration order). Some server that had
