@@ -3,10 +3,10 @@ import type * as aws from "@pulumi/aws"
 import * as pulumi from "@pulumi/pulumi"
 import * as strategies from "@slipway/strategies"
 import { type PulumiRun, runPulumiProgram } from "@slipway/testing"
-import { ComponentArgsInvalid } from "../src/component.ts"
 import { checkRollout } from "../src/rollout/RolloutOperations.ts"
 import { Ec2Service, type Ec2ServiceArgs } from "../src/services/Ec2Service.ts"
 import { LambdaService, type LambdaServiceArgs } from "../src/services/LambdaService.ts"
+import { certificateArn, network, refusedBy } from "./fixtures.ts"
 
 const T = {
   group: "aws:autoscaling/group:Group",
@@ -22,24 +22,8 @@ const T = {
 
 const arnOf = (run: PulumiRun<unknown>, type: string, name: string): string => run.get(type, name).outputs.arn
 
-const refusedBy = (make: () => unknown): ComponentArgsInvalid => {
-  try {
-    make()
-  } catch (e) {
-    if (e instanceof ComponentArgsInvalid) return e
-    throw e
-  }
-  throw new Error("expected the arguments to be refused")
-}
-
 // ---------------------------------------------------------------- EC2
 
-const network = {
-  vpcId: "vpc-0123456789abcdef0",
-  publicSubnetIds: ["subnet-public-a", "subnet-public-b"],
-  privateSubnetIds: ["subnet-private-a", "subnet-private-b"],
-}
-const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 const artifact = {
   url: "https://releases.example.com/web-1.4.2.tar.gz",

@@ -3,9 +3,10 @@ import type * as aws from "@pulumi/aws"
 import type * as pulumi from "@pulumi/pulumi"
 import * as strategies from "@slipway/strategies"
 import { type PulumiRun, runPulumiProgram } from "@slipway/testing"
-import { ComponentArgsInvalid } from "../src/component.ts"
+import type { ComponentArgsInvalid } from "../src/component.ts"
 import { checkRollout } from "../src/rollout/RolloutOperations.ts"
 import { FargateService, type FargateServiceArgs } from "../src/services/FargateService.ts"
+import { domain, network, refusedBy } from "./fixtures.ts"
 
 const T = {
   component: "slipway:aws:FargateService",
@@ -25,16 +26,6 @@ const T = {
   bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
 } as const
 
-const network = {
-  vpcId: "vpc-0123456789abcdef0",
-  publicSubnetIds: ["subnet-public-a", "subnet-public-b"],
-  privateSubnetIds: ["subnet-private-a", "subnet-private-b"],
-}
-const domain = {
-  name: "web.example.com",
-  zoneId: "Z0EXAMPLE",
-  certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
-}
 const digest = `sha256:${"a".repeat(64)}`
 const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/web@${digest}`
 const dbUrl = "arn:aws:secretsmanager:us-east-1:123456789012:secret:web/db-url-AbCdEf"
@@ -61,15 +52,8 @@ const deploy = (args: Partial<FargateServiceArgs> = {}) =>
     }
   })
 
-const invalid = (args: Partial<FargateServiceArgs>): ComponentArgsInvalid => {
-  try {
-    new FargateService("web", { ...base, ...args } as FargateServiceArgs)
-  } catch (e) {
-    if (e instanceof ComponentArgsInvalid) return e
-    throw e
-  }
-  throw new Error("expected the arguments to be refused")
-}
+const invalid = (args: Partial<FargateServiceArgs>): ComponentArgsInvalid =>
+  refusedBy(() => new FargateService("web", { ...base, ...args } as FargateServiceArgs))
 
 const arnOf = (run: PulumiRun<unknown>, type: string, name: string): string => run.get(type, name).outputs.arn
 

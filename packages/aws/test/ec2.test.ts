@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { defaultAnalysis, type Strategy } from "@slipway/core"
 import { type PulumiRun, runPulumiProgram } from "@slipway/testing"
-import { ComponentArgsInvalid } from "../src/component.ts"
+import type { ComponentArgsInvalid } from "../src/component.ts"
 import { Ec2Service, type Ec2ServiceArgs } from "../src/services/Ec2Service.ts"
 import { renderUserData } from "../src/services/userData.ts"
+import { certificateArn, network, refusedBy } from "./fixtures.ts"
 
 const T = {
   launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
@@ -21,12 +22,6 @@ const T = {
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
 } as const
 
-const network = {
-  vpcId: "vpc-0123456789abcdef0",
-  publicSubnetIds: ["subnet-public-a", "subnet-public-b"],
-  privateSubnetIds: ["subnet-private-a", "subnet-private-b"],
-}
-const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 const release = {
   url: "https://releases.example.com/web-1.4.2.tar.gz",
@@ -43,15 +38,8 @@ const deploy = (args: Partial<Ec2ServiceArgs> = {}) =>
     return { url: svc.url, logGroupName: svc.logGroupName }
   })
 
-const invalid = (args: Partial<Ec2ServiceArgs>): ComponentArgsInvalid => {
-  try {
-    new Ec2Service("web", { ...base, ...args } as Ec2ServiceArgs)
-  } catch (e) {
-    if (e instanceof ComponentArgsInvalid) return e
-    throw e
-  }
-  throw new Error("expected the arguments to be refused")
-}
+const invalid = (args: Partial<Ec2ServiceArgs>): ComponentArgsInvalid =>
+  refusedBy(() => new Ec2Service("web", { ...base, ...args } as Ec2ServiceArgs))
 
 const bootScript = (run: PulumiRun<unknown>): string =>
   Buffer.from(run.get(T.launchTemplate, "web").inputs.userData, "base64").toString("utf8")

@@ -8,6 +8,7 @@ import { ComponentArgsInvalid } from "../src/component.ts"
 import { FargateService, type FargateServiceArgs } from "../src/services/FargateService.ts"
 import { fargateMemoryByCpu, fargateSizeProblem } from "../src/services/fargateSizes.ts"
 import { LoadBalancer } from "../src/services/LoadBalancer.ts"
+import { domain, network, refusedBy } from "./fixtures.ts"
 
 const T = {
   service: "aws:ecs/service:Service",
@@ -31,16 +32,6 @@ const T = {
   record: "aws:route53/record:Record",
 } as const
 
-const network = {
-  vpcId: "vpc-0123456789abcdef0",
-  publicSubnetIds: ["subnet-public-a", "subnet-public-b"],
-  privateSubnetIds: ["subnet-private-a", "subnet-private-b"],
-}
-const domain = {
-  name: "web.example.com",
-  zoneId: "Z0EXAMPLE",
-  certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
-}
 const repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web"
 const image = `${repo}@sha256:${"a".repeat(64)}`
 const dbUrl = "arn:aws:secretsmanager:us-east-1:123456789012:secret:web/db-url-AbCdEf"
@@ -54,15 +45,8 @@ const deploy = (args: Partial<FargateServiceArgs> = {}, name = "web") =>
     return { url: svc.url, serviceName: svc.serviceName, logGroupName: svc.logGroupName }
   })
 
-const invalid = (args: Partial<FargateServiceArgs>): ComponentArgsInvalid => {
-  try {
-    new FargateService("web", { ...base, ...args } as FargateServiceArgs)
-  } catch (e) {
-    if (e instanceof ComponentArgsInvalid) return e
-    throw e
-  }
-  throw new Error("expected the arguments to be refused")
-}
+const invalid = (args: Partial<FargateServiceArgs>): ComponentArgsInvalid =>
+  refusedBy(() => new FargateService("web", { ...base, ...args } as FargateServiceArgs))
 
 const statements = (policy: string): Array<{ Action: string | string[]; Resource: string | string[] }> =>
   JSON.parse(policy).Statement

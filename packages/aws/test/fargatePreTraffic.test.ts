@@ -5,9 +5,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { defaultAnalysis, type Strategy } from "@slipway/core"
 import * as strategies from "@slipway/strategies"
 import { type PulumiRun, type ResourceRecord, runPulumiProgram } from "@slipway/testing"
-import { ComponentArgsInvalid } from "../src/component.ts"
+import type { ComponentArgsInvalid } from "../src/component.ts"
 import { FargateService, type FargateServiceArgs } from "../src/services/FargateService.ts"
 import { LoadBalancer } from "../src/services/LoadBalancer.ts"
+import { domain, image, refusedBy, network as vpc } from "./fixtures.ts"
 
 const T = {
   service: "aws:ecs/service:Service",
@@ -25,18 +26,10 @@ const T = {
 
 // A `Network` exposes its CIDR block and NAT addresses; the test listener admits exactly those.
 const network = {
-  vpcId: "vpc-0123456789abcdef0",
-  publicSubnetIds: ["subnet-public-a", "subnet-public-b"],
-  privateSubnetIds: ["subnet-private-a", "subnet-private-b"],
+  ...vpc,
   cidrBlock: "10.20.0.0/16",
   natPublicIps: ["54.1.2.3"],
 }
-const domain = {
-  name: "web.example.com",
-  zoneId: "Z0EXAMPLE",
-  certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
-}
-const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:${"a".repeat(64)}`
 const smoke = { name: "smoke", check: () => undefined as never }
 
 // Blue-green that checks the preview (green on the test listener) before the switch.
@@ -67,15 +60,8 @@ const deploy = (args: Partial<FargateServiceArgs> = {}) =>
     return { testRule: svc.testListenerRuleArn, hook: svc.hookFunctionArn }
   })
 
-const invalid = (args: Partial<FargateServiceArgs>): ComponentArgsInvalid => {
-  try {
-    new FargateService("web", { ...base, ...args } as FargateServiceArgs)
-  } catch (e) {
-    if (e instanceof ComponentArgsInvalid) return e
-    throw e
-  }
-  throw new Error("expected the arguments to be refused")
-}
+const invalid = (args: Partial<FargateServiceArgs>): ComponentArgsInvalid =>
+  refusedBy(() => new FargateService("web", { ...base, ...args } as FargateServiceArgs))
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: string | string[] }
 const statements = (run: PulumiRun<unknown>, name: string): Array<Statement> =>
@@ -338,22 +324,18 @@ describe("FargateService with gates before production traffic (native ECS)", () 
 
     await runPulumiProgram(() => {
       const edge = new LoadBalancer("edge", { network, domain })
-      const e = (() => {
-        try {
+      // refusedBy asserts the error is a ComponentArgsInvalid.
+      const e = refusedBy(
+        () =>
           new FargateService("api", {
             ...base,
             domain: undefined,
             loadBalancer: edge,
             route: { pathPattern: ["/api/*"], priority: 10 },
-          })
-        } catch (e) {
-          return e
-        }
-        return undefined
-      })()
-      assert.instanceOf(e, ComponentArgsInvalid)
-      assert.strictEqual((e as ComponentArgsInvalid).problems[0]!.arg, "loadBalancer")
-      assert.include((e as Error).message, "testListener")
+          }),
+      )
+      assert.strictEqual(e.problems[0]!.arg, "loadBalancer")
+      assert.include(e.message, "testListener")
       return {}
     })
   })

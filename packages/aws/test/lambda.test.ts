@@ -5,8 +5,9 @@ import { assert, describe, it } from "@effect/vitest"
 import * as pulumi from "@pulumi/pulumi"
 import { defaultAnalysis, type Strategy } from "@slipway/core"
 import { type PulumiProgramError, type PulumiRun, runPulumiProgram } from "@slipway/testing"
-import { ComponentArgsInvalid } from "../src/component.ts"
+import type { ComponentArgsInvalid } from "../src/component.ts"
 import { LambdaService, type LambdaServiceArgs } from "../src/services/LambdaService.ts"
+import { refusedBy } from "./fixtures.ts"
 
 const T = {
   function: "aws:lambda/function:Function",
@@ -44,15 +45,8 @@ const deploy = (args: Partial<LambdaServiceArgs> = {}) =>
     return { url: fn.url, version: fn.version, aliasArn: fn.aliasArn }
   })
 
-const invalid = (args: Partial<LambdaServiceArgs>): ComponentArgsInvalid => {
-  try {
-    new LambdaService("api", { ...base, ...args } as LambdaServiceArgs)
-  } catch (e) {
-    if (e instanceof ComponentArgsInvalid) return e
-    throw e
-  }
-  throw new Error("expected the arguments to be refused")
-}
+const invalid = (args: Partial<LambdaServiceArgs>): ComponentArgsInvalid =>
+  refusedBy(() => new LambdaService("api", { ...base, ...args } as LambdaServiceArgs))
 
 const permissions = (run: PulumiRun<unknown>) =>
   run.byType(T.permission).map((p) => ({

@@ -17,6 +17,7 @@ import {
   StaticAssets,
   type StaticAssetsArgs,
 } from "../src/index.ts"
+import { certificateArn, domain, image, network, refusedBy } from "./fixtures.ts"
 
 const T = {
   component: "slipway:aws:StaticAssets",
@@ -370,15 +371,6 @@ describe("StaticAssets", () => {
 
 // ---------------------------------------------------------------- services
 
-const network = {
-  vpcId: "vpc-0123456789abcdef0",
-  publicSubnetIds: ["subnet-public-a", "subnet-public-b"],
-  privateSubnetIds: ["subnet-private-a", "subnet-private-b"],
-}
-const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
-const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:${"a".repeat(64)}`
-const domain = { name: "web.example.com", zoneId: "Z0EXAMPLE", certificateArn }
-
 /** The inline policy of a role, as statements. */
 const inlinePolicy = (run: PulumiRun<unknown>, policyName: string, roleName: string) => {
   const policy = run.get(T.rolePolicy, policyName)
@@ -410,6 +402,30 @@ const assertSeparate = (first: ReturnType<typeof uploaded>, second: ReturnType<t
   assert.isTrue(second.keys.every((k) => k.startsWith(second.prefix)))
   assert.isEmpty(second.keys.filter((k) => first.keys.includes(k)))
   assert.isEmpty(second.names.filter((n) => first.names.includes(n)))
+}
+
+/**
+ * Deploys `program` over a fresh build folder, edits one file and deploys again: both runs
+ * with the options each revision's objects got, and what each revision uploaded, which
+ * `assertSeparate` has checked.
+ */
+const deployTwice = async <A>(
+  folderName: string,
+  name: string,
+  program: (directory: string, object: ReturnType<typeof objectOptions>["object"]) => A,
+) => {
+  const build = buildOutput(folderName)
+  const deploy = async () => {
+    const options = objectOptions()
+    const run = await runPulumiProgram(() => program(build.dir, options.object))
+    return { run, options: options.seen }
+  }
+  const v1 = await deploy()
+  build.edit()
+  const v2 = await deploy()
+  const [first, second] = [uploaded(v1.run, name), uploaded(v2.run, name)]
+  assertSeparate(first, second)
+  return { v1, v2, first, second }
 }
 
 const containerEnvironment = (run: PulumiRun<unknown>): Record<string, string> =>
@@ -461,25 +477,15 @@ describe("FargateService with assets", () => {
   })
 
   it("gives each task definition its own revision's files, kept after the update for ECS's rollout and rollback", async () => {
-    const build = buildOutput("fargate-native")
-    const deploy = async () => {
-      const options = objectOptions()
-      const run = await runPulumiProgram(() => {
-        new FargateService("web", {
-          network,
-          certificateArn,
-          image,
-          assets: { directory: build.dir, prefix: "static/" },
-          transform: { assets: { object: options.object } },
-        })
+    const { v1, v2, first, second } = await deployTwice("fargate-native", "web", (directory, object) => {
+      new FargateService("web", {
+        network,
+        certificateArn,
+        image,
+        assets: { directory, prefix: "static/" },
+        transform: { assets: { object } },
       })
-      return { run, options: options.seen }
-    }
-    const v1 = await deploy()
-    build.edit()
-    const v2 = await deploy()
-    const [first, second] = [uploaded(v1.run, "web"), uploaded(v2.run, "web")]
-    assertSeparate(first, second)
+    })
     // Each task definition names its own revision's prefix: the old one keeps reading v1's files.
     assert.strictEqual(containerEnvironment(v1.run).ASSETS_PREFIX, first.prefix)
     assert.strictEqual(containerEnvironment(v2.run).ASSETS_PREFIX, second.prefix)
@@ -494,27 +500,17 @@ describe("FargateService with assets", () => {
   })
 
   it("in driven mode, rolls an assets-only change out as a new revision and lets Pulumi delete the old files after it", async () => {
-    const build = buildOutput("fargate-driven")
-    const deploy = async () => {
-      const options = objectOptions()
-      const run = await runPulumiProgram(() => {
-        new FargateService("web", {
-          network,
-          domain,
-          image,
-          strategy: strategies.canary({ steps: [10, 25, 50, 75].map((weight) => ({ weight, bake: "5m" })) }),
-          rollout: { mode: "driven" },
-          assets: { directory: build.dir },
-          transform: { assets: { object: options.object } },
-        })
+    const { v1, v2, first, second } = await deployTwice("fargate-driven", "web", (directory, object) => {
+      new FargateService("web", {
+        network,
+        domain,
+        image,
+        strategy: strategies.canary({ steps: [10, 25, 50, 75].map((weight) => ({ weight, bake: "5m" })) }),
+        rollout: { mode: "driven" },
+        assets: { directory },
+        transform: { assets: { object } },
       })
-      return { run, options: options.seen }
-    }
-    const v1 = await deploy()
-    build.edit()
-    const v2 = await deploy()
-    const [first, second] = [uploaded(v1.run, "web"), uploaded(v2.run, "web")]
-    assertSeparate(first, second)
+    })
     const revision = (run: PulumiRun<unknown>) => run.get(T.rollout, "web-rollout").inputs.revision
     assert.notStrictEqual(revision(v2.run).id, revision(v1.run).id)
     assert.strictEqual(revision(v1.run).config.environment.ASSETS_PREFIX, first.prefix)
@@ -525,22 +521,21 @@ describe("FargateService with assets", () => {
   })
 
   it("refuses a bad folder as assets.directory, and variables the assets set", () => {
-    try {
-      new FargateService("web", {
-        network,
-        certificateArn,
-        image,
-        environment: { ASSETS_BUCKET: "mine" },
-        assets: { directory: join(scratch, "missing") },
-      })
-      assert.fail("expected the arguments to be refused")
-    } catch (e) {
-      assert.instanceOf(e, ComponentArgsInvalid)
-      assert.sameMembers(
-        e.problems.map((p) => p.arg),
-        ["assets.directory", "environment.ASSETS_BUCKET"],
-      )
-    }
+    // refusedBy asserts the error is a ComponentArgsInvalid.
+    const e = refusedBy(
+      () =>
+        new FargateService("web", {
+          network,
+          certificateArn,
+          image,
+          environment: { ASSETS_BUCKET: "mine" },
+          assets: { directory: join(scratch, "missing") },
+        }),
+    )
+    assert.sameMembers(
+      e.problems.map((p) => p.arg),
+      ["assets.directory", "environment.ASSETS_BUCKET"],
+    )
   })
 })
 
@@ -570,25 +565,15 @@ describe("Ec2Service with assets", () => {
   })
 
   it("gives each launch template version its own revision's files, kept for the instance refresh", async () => {
-    const build = buildOutput("ec2-native")
-    const deploy = async () => {
-      const options = objectOptions()
-      const run = await runPulumiProgram(() => {
-        new Ec2Service("web", {
-          network,
-          certificateArn,
-          artifact: { image },
-          assets: { directory: build.dir },
-          transform: { assets: { object: options.object } },
-        })
+    const { v1, v2, first, second } = await deployTwice("ec2-native", "web", (directory, object) => {
+      new Ec2Service("web", {
+        network,
+        certificateArn,
+        artifact: { image },
+        assets: { directory },
+        transform: { assets: { object } },
       })
-      return { run, options: options.seen }
-    }
-    const v1 = await deploy()
-    build.edit()
-    const v2 = await deploy()
-    const [first, second] = [uploaded(v1.run, "web"), uploaded(v2.run, "web")]
-    assertSeparate(first, second)
+    })
     assert.include(userData(v1.run), `ASSETS_PREFIX="${first.prefix}"`)
     assert.include(userData(v2.run), `ASSETS_PREFIX="${second.prefix}"`)
     assert.notInclude(userData(v2.run), first.prefix)
@@ -606,25 +591,15 @@ describe("LambdaService with assets", () => {
     run.get(T.function, "api").inputs.environment.variables
 
   it("lets the function's role read exactly its files and publishes each version with its revision's prefix", async () => {
-    const build = buildOutput("lambda-native")
-    const deploy = async () => {
-      const options = objectOptions()
-      const run = await runPulumiProgram(() => {
-        const api = new LambdaService("api", {
-          code,
-          environment: { TABLE: "orders" },
-          assets: { directory: build.dir, prefix: "static/" },
-          transform: { assets: { object: options.object } },
-        })
-        return { bucket: api.assetsBucketName }
+    const { v1, v2, first, second } = await deployTwice("lambda-native", "api", (directory, object) => {
+      const api = new LambdaService("api", {
+        code,
+        environment: { TABLE: "orders" },
+        assets: { directory, prefix: "static/" },
+        transform: { assets: { object } },
       })
-      return { run, options: options.seen }
-    }
-    const v1 = await deploy()
-    build.edit()
-    const v2 = await deploy()
-    const [first, second] = [uploaded(v1.run, "api"), uploaded(v2.run, "api")]
-    assertSeparate(first, second)
+      return { bucket: api.assetsBucketName }
+    })
     const bucket = v1.run.get(T.bucket, "api-assets-bucket")
     assert.strictEqual(v1.run.outputs.bucket, bucket.outputs.bucket)
     assert.deepStrictEqual(variables(v1.run), {
@@ -668,19 +643,17 @@ describe("LambdaService with assets", () => {
   })
 
   it("refuses a bad folder as assets.directory, and variables the assets set", () => {
-    try {
-      new LambdaService("api", {
-        code,
-        environment: { ASSETS_PREFIX: "mine/" },
-        assets: { directory: join(scratch, "missing") },
-      })
-      assert.fail("expected the arguments to be refused")
-    } catch (e) {
-      assert.instanceOf(e, ComponentArgsInvalid)
-      assert.sameMembers(
-        e.problems.map((p) => p.arg),
-        ["assets.directory", "environment.ASSETS_PREFIX"],
-      )
-    }
+    const e = refusedBy(
+      () =>
+        new LambdaService("api", {
+          code,
+          environment: { ASSETS_PREFIX: "mine/" },
+          assets: { directory: join(scratch, "missing") },
+        }),
+    )
+    assert.sameMembers(
+      e.problems.map((p) => p.arg),
+      ["assets.directory", "environment.ASSETS_PREFIX"],
+    )
   })
 })

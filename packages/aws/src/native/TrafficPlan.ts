@@ -10,23 +10,23 @@ import { backendIssues, Segments } from "@slipway/strategies"
 import { type Compilation, drivenAlternative, type NativeBackend, strategiesBackend } from "./Native.ts"
 
 export type Located<S extends Step = Step> = Segments.Located<S>
-export type ScaleStep = Segments.ScaleStep
 export type Segment = Segments.Segment
 export type TrafficPlan = Segments.TrafficSegments
 
 export const {
   bakeOf,
-  equalStep,
   gatesIn,
-  increments,
   manualPausesIn,
   pathOf,
   scalesIn,
   timedPausesIn,
-  tracksTraffic,
   waitOrder,
   weights: planWeights,
 } = Segments
+
+/** The largest share one move adds (`[25, 50, 100]` → 50): what a batch replaces at most. */
+export const largestIncrement = (weights: ReadonlyArray<number>): number =>
+  Math.max(...weights.map((w, i) => w - (i === 0 ? 0 : weights[i - 1]!)))
 
 /** Internal early exit: a compiler throws this, `compileWith` turns it into a `Refused`. */
 class Refusal {

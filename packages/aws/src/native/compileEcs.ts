@@ -26,6 +26,7 @@ import {
   compileWith,
   gatesIn,
   type Located,
+  largestIncrement,
   manualPausesIn,
   pathOf,
   planTraffic,
@@ -197,8 +198,7 @@ const compileRolling = <Ref>(
     for (const gate of gatesIn(segment)) needAlarms(gate, segment.weight, options)
   }
   const weights = planWeights(plan)
-  const batch = Math.max(...weights.map((w, i) => w - (i === 0 ? 0 : weights[i - 1]!)))
-  const step = Math.min(100, batch)
+  const step = Math.min(100, largestIncrement(weights))
   notes.push(
     `Scale steps track the weights (${weights.join(", ")}) → ROLLING, ${step}% of tasks replaced per batch (deploymentMaximumPercent ${100 + step})`,
   )

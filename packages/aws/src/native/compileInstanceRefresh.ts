@@ -11,7 +11,15 @@
 import { formatDuration, type Strategy } from "@slipway/core"
 import { backendLimits } from "@slipway/strategies"
 import type { Compilation } from "./Native.ts"
-import { bakeOf, compileWith, gatesIn, planTraffic, planWeights, refuse } from "./TrafficPlan.ts"
+import {
+  bakeOf,
+  compileWith,
+  gatesIn,
+  largestIncrement,
+  planTraffic,
+  planWeights,
+  refuse,
+} from "./TrafficPlan.ts"
 
 /**
  * Gate info and instance settings for an instance refresh. `Ref` is `string` or a Pulumi `Input<string>`.
@@ -106,8 +114,7 @@ export const compileInstanceRefresh = <Ref = string>(
     const bake = plan.plateaus[0] === undefined ? undefined : bakeOf(plan.plateaus[0])
     const delaySeconds = bake === undefined ? undefined : bake / 1_000
     // Launch before terminating: capacity never drops below 100%, and each batch adds at most one step's worth.
-    const largestStep = Math.max(...weights.map((w, i) => w - (i === 0 ? 0 : weights[i - 1]!)))
-    const maxHealthyPercentage = Math.min(200, 100 + largestStep)
+    const maxHealthyPercentage = Math.min(200, 100 + largestIncrement(weights))
     if (plan.plateaus.length > 0) {
       notes.push(
         `weights ${weights.join(", ")} → checkpoints at ${weights.join(", ")}% of instances replaced`,

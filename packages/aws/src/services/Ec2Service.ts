@@ -629,15 +629,7 @@ export class Ec2Service extends pulumi.ComponentResource {
     if (args.instanceRolePolicy !== undefined) {
       new aws.iam.RolePolicy(`${name}-app`, { role: role.id, policy: args.instanceRolePolicy }, parent)
     }
-    const assets =
-      args.assets === undefined
-        ? undefined
-        : createServiceAssets(name, args.assets, role, {
-            parent: this,
-            driven,
-            tags: args.tags,
-            transform: t.assets,
-          })
+    const assets = createServiceAssets(name, args, role, { parent: this, driven })
     const environment = { ...args.environment, ...assets?.environment }
     // Instances start once their files are in the bucket.
     const uploaded = assets === undefined ? [] : [assets.assets]

@@ -634,38 +634,34 @@ const validate = (
     )
   } else if (args.strategy !== undefined && check.problems.length === 0) {
     const placeholder = "(pending)"
-    const strategy = args.strategy
-    const compileWith = (w: PreTrafficWiring) =>
-      compileEcs(
-        strategy,
-        nativeOptions(
-          args,
-          {
-            roleArn: placeholder,
-            alternateTargetGroupArn: placeholder,
-            productionListenerRuleArn: placeholder,
-            testListenerRuleArn: w.testListener ? placeholder : undefined,
-            hook: w.ownHook ? { functionArn: placeholder, roleArn: placeholder } : undefined,
-          },
-          () => placeholder,
-          args.observe !== undefined ? [placeholder] : [],
-        ),
-      )
-    // First with everything the service can wire, to learn what the steps before traffic ask for…
-    const probe = compileWith({ testListener: true, ownHook: args.lifecycleHook === undefined })
-    if (probe._tag === "Refused") {
-      compiled = probe
-      check.problems.push(refusalProblem("ECS", probe))
+    // Compiled with everything the service can wire, to learn what the steps before traffic
+    // ask for (`hookPolicy`); the constructor compiles again with the real ARNs and exactly
+    // that wiring, which refuses nothing this did not (it gives what the steps need).
+    compiled = compileEcs(
+      args.strategy,
+      nativeOptions(
+        args,
+        {
+          roleArn: placeholder,
+          alternateTargetGroupArn: placeholder,
+          productionListenerRuleArn: placeholder,
+          testListenerRuleArn: placeholder,
+          // Ignored when `lifecycleHook` is given: the user's own hook is wired instead.
+          hook: { functionArn: placeholder, roleArn: placeholder },
+        },
+        () => placeholder,
+        args.observe !== undefined ? [placeholder] : [],
+      ),
+    )
+    if (compiled._tag === "Refused") {
+      check.problems.push(refusalProblem("ECS", compiled))
     } else {
-      const policy = probe.settings.hookPolicy
+      const policy = compiled.settings.hookPolicy
       wiring = {
         testListener: policy?.requireChecks === true,
         ownHook: policy !== undefined && args.lifecycleHook === undefined,
       }
       checkPreTraffic(check, args, wiring, policy)
-      // …then with exactly that, so a strategy without pre-traffic steps compiles as it always did.
-      compiled = compileWith(wiring)
-      if (compiled._tag === "Refused") check.problems.push(refusalProblem("ECS", compiled))
     }
   }
   if (!driven && args.strategy === undefined) checkPreTraffic(check, args, noPreTraffic, undefined)
@@ -1071,15 +1067,7 @@ export class FargateService extends pulumi.ComponentResource {
     if (args.taskRolePolicy !== undefined) {
       new aws.iam.RolePolicy(`${name}-task`, { role: taskRole.id, policy: args.taskRolePolicy }, parent)
     }
-    const assets =
-      args.assets === undefined
-        ? undefined
-        : createServiceAssets(name, args.assets, taskRole, {
-            parent: this,
-            driven,
-            tags: args.tags,
-            transform: t.assets,
-          })
+    const assets = createServiceAssets(name, args, taskRole, { parent: this, driven })
     const environment = { ...args.environment, ...assets?.environment }
 
     // ---------------------------------------------------------------- task definition

@@ -651,15 +651,7 @@ export class LambdaService extends pulumi.ComponentResource {
       args.policy !== undefined
         ? new aws.iam.RolePolicy(`${name}-app`, { role: role.id, policy: args.policy }, parent)
         : undefined
-    const assets =
-      args.assets === undefined
-        ? undefined
-        : createServiceAssets(name, args.assets, role, {
-            parent: this,
-            driven,
-            tags: args.tags,
-            transform: t.assets,
-          })
+    const assets = createServiceAssets(name, args, role, { parent: this, driven })
     // In the function's configuration, so each published version keeps its own `ASSETS_PREFIX`.
     const environment =
       args.environment === undefined && assets === undefined

@@ -178,7 +178,8 @@ export const checkHttps = (check: ArgProblems, args: HttpsArgs): void => {
   }
 }
 
-const WORLD = new Set(["0.0.0.0/0", "::/0"])
+// A `/0` block is every address (0.0.0.0/0, ::/0, or any other spelling of them).
+const isWholeInternet = (cidr: string): boolean => cidr.endsWith("/0")
 
 /** Checks a test listener's port and sources; shared with the services that build their own load balancer. */
 export const checkTestListener = (
@@ -213,7 +214,7 @@ export const checkTestListener = (
     }
     cidrs.forEach((cidr, i) => {
       const value = known(cidr)
-      if (value !== undefined && (WORLD.has(value) || /\/0$/.test(value))) {
+      if (value !== undefined && isWholeInternet(value)) {
         check.add(
           `${arg}.allowedCidrs[${i}]`,
           `"${value}" opens the test listener to the internet, where a revision answers before it is judged`,
@@ -360,7 +361,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         : args.testListener.allowedCidrs !== undefined
           ? pulumi
               .output(args.testListener.allowedCidrs)
-              .apply((cidrs) => cidrs.filter((c) => !WORLD.has(c) && !c.endsWith("/0")))
+              .apply((cidrs) => cidrs.filter((c) => !isWholeInternet(c)))
           : ownAddresses(args.network, parent)
     if (testPort !== undefined && testCidrs !== undefined) {
       testSg = createChild(

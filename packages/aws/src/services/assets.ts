@@ -66,29 +66,34 @@ export interface CreatedAssets {
 }
 
 /**
- * Uploads the folder as `<name>-assets` and lets `role` read exactly its objects through
- * an inline role policy `<name>-assets`.
+ * With `assets`: uploads the folder as `<name>-assets` and lets `role` read exactly its
+ * objects through an inline role policy `<name>-assets`.
  */
 export const createServiceAssets = (
   name: string,
-  assets: ServiceAssets,
+  args: {
+    readonly assets?: ServiceAssets | undefined
+    readonly tags?: Tags | undefined
+    readonly transform?: { readonly assets?: StaticAssetsArgs["transform"] } | undefined
+  },
   role: aws.iam.Role,
   options: {
     readonly parent: pulumi.Resource
     /** `rollout: { mode: "driven" }`: the rollout is over when the update is. */
     readonly driven: boolean
-    readonly tags: Tags | undefined
-    readonly transform: StaticAssetsArgs["transform"] | undefined
   },
-): CreatedAssets => {
+): CreatedAssets | undefined => {
+  const { assets, tags } = args
+  if (assets === undefined) return undefined
+  const transform = args.transform?.assets
   const parent = { parent: options.parent }
   const created = new StaticAssets(
     `${name}-assets`,
     {
       ...assets,
       retainOldRevisions: assets.retainOldRevisions ?? !options.driven,
-      ...(options.tags !== undefined ? { tags: options.tags } : {}),
-      ...(options.transform !== undefined ? { transform: options.transform } : {}),
+      ...(tags !== undefined ? { tags } : {}),
+      ...(transform !== undefined ? { transform } : {}),
     },
     parent,
   )
